@@ -1,0 +1,44 @@
+# The README's two commands: `make run` and `make test`. Each bootstraps .venv
+# (and the Debian tools the tests drive) when missing, then acts.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_TOOLS := wrk curl h2load
+BIND ?= 127.0.0.1:8080
+
+.PHONY: run test venv system-deps lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian packages the tests and benchmarks use; installed only when missing.
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk curl nghttp2-client openssl >/dev/null; \
+	  else echo "note: missing$$missing (install wrk curl nghttp2-client); tests needing them will say so"; fi; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/python -m weftc.devrun --bind $(BIND)
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check weftc runtime tests bench
+	$(BIN)/mypy weftc runtime/weft
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist .weft-cache

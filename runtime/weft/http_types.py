@@ -1,0 +1,148 @@
+"""The request and response values every layer above L3 sees.
+
+Protocols (HTTP/1.1, HTTP/2, HTTP/3) build a `Request`; services return a
+`Response`; serializers turn it back into bytes. Both are plain slotted
+objects: the hot path allocates one of each per request and nothing else.
+
+Header names are lower-case `str`, values `str` (latin-1 decoded, as RFC 9110
+allows any octet); a `Headers` keeps the wire order and builds its lookup
+index lazily, on the first lookup, because most handlers never read headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Iterable, Iterator
+from typing import Any, final
+
+
+@final
+class Headers:
+    """An ordered, case-insensitive multi-map of header fields."""
+
+    __slots__ = ("_index", "_items")
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._items: list[tuple[str, str]] = [(k.lower(), v) for k, v in items]
+        self._index: dict[str, str] | None = None
+
+    @classmethod
+    def from_lowered(cls, items: list[tuple[str, str]]) -> Headers:
+        """Adopt a list whose names are already lower-case (protocol parsers)."""
+        h = cls.__new__(cls)
+        h._items = items
+        h._index = None
+        return h
+
+    def _idx(self) -> dict[str, str]:
+        idx = self._index
+        if idx is None:
+            idx = {}
+            for k, v in self._items:
+                # Repeated fields combine with ", " (RFC 9110 §5.3), except the
+                # first value wins for lookups of singletons via get_all callers.
+                idx[k] = f"{idx[k]}, {v}" if k in idx else v
+            self._index = idx
+        return idx
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._idx().get(name.lower(), default)
+
+    def get_all(self, name: str) -> list[str]:
+        name = name.lower()
+        return [v for k, v in self._items if k == name]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._idx()
+
+    def __getitem__(self, name: str) -> str:
+        return self._idx()[name.lower()]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+    def add(self, name: str, value: str) -> None:
+        self._items.append((name.lower(), value))
+        self._index = None
+
+    def set(self, name: str, value: str) -> None:
+        name = name.lower()
+        self._items = [(k, v) for k, v in self._items if k != name]
+        self._items.append((name, value))
+        self._index = None
+
+    def remove(self, name: str) -> None:
+        name = name.lower()
+        self._items = [(k, v) for k, v in self._items if k != name]
+        self._index = None
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+@final
+class Request:
+    """One HTTP request, fully received (bodies are buffered up to the limit).
+
+    `path` is the raw (still percent-encoded) path; the router decodes
+    segments it captures. `extensions` carries per-request values that layers
+    add (trace context, principal, deadline) without widening this class.
+    """
+
+    __slots__ = ("body", "extensions", "headers", "http_version", "method", "path",
+                 "path_params", "peer", "raw_query", "scheme")
+
+    def __init__(self, method: str, path: str, raw_query: str | None = None,
+                 headers: Headers | None = None, body: bytes = b"",
+                 http_version: str = "1.1", scheme: str = "http",
+                 peer: tuple[str, int] | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.raw_query = raw_query
+        self.headers = headers if headers is not None else Headers()
+        self.body = body
+        self.http_version = http_version
+        self.scheme = scheme
+        self.peer = peer
+        self.path_params: dict[str, str] = {}
+        self.extensions: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}{'?' + self.raw_query if self.raw_query else ''}>"
+
+
+@final
+class Response:
+    """Status, headers and either a body or an async stream of chunks.
+
+    A streamed response is sent chunked on HTTP/1.1 unless the handler set
+    `content-length` itself.
+    """
+
+    __slots__ = ("body", "headers", "status", "stream")
+
+    def __init__(self, status: int = 200, headers: list[tuple[str, str]] | None = None,
+                 body: bytes = b"", stream: AsyncIterable[bytes] | None = None) -> None:
+        self.status = status
+        self.headers: list[tuple[str, str]] = headers if headers is not None else []
+        self.body = body
+        self.stream = stream
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    def with_header(self, name: str, value: str) -> Response:
+        self.headers.append((name, value))
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {len(self.body)}B{' stream' if self.stream else ''}>"
