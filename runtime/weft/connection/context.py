@@ -24,7 +24,7 @@ class ServerStats:
     def __init__(self) -> None:
         self.connections_open = 0
         self.connections_total = 0
-        #: refused with 503 because `max_connections` were open (or shutting down)
+        #: refused with 503 because `max_connections` were open
         self.connections_rejected = 0
         self.requests_total = 0
         self.requests_in_flight = 0
@@ -58,13 +58,14 @@ class ConnectionContext:
         self.serializer = ResponseSerializer(self.clock)
         #: the open connections; membership is the connection's ticket
         self.connections: set[Http1Connection] = set()
-        #: False once shutdown began: late connections get 503
+        #: False once shutdown began: connections the kernel had already
+        #: accepted are served one response with `connection: close`
         self.accepting = True
         self._all_closed: asyncio.Future[None] | None = None
 
     def acquire(self, conn: Http1Connection) -> bool:
-        """Take a ticket for `conn`; False if the server is full or closing."""
-        if not self.accepting or len(self.connections) >= self.max_connections:
+        """Take a ticket for `conn`; False if the server is full."""
+        if len(self.connections) >= self.max_connections:
             self.stats.connections_rejected += 1
             return False
         self.connections.add(conn)

@@ -137,6 +137,9 @@ class Http1Connection(asyncio.Protocol):
         self._transport = transport
         self._closing = False
         self._peer = transport.get_extra_info("peername")
+        # Accepted by the kernel just before shutdown phase 1 closed the
+        # listener: serve what it sends, once, then close (no 503, no reset).
+        self._close_after = not self._ctx.accepting
         self._arm(_IDLE)
 
     def connection_lost(self, exc: Exception | None) -> None:

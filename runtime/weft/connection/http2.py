@@ -67,6 +67,7 @@ __all__ = ["Http2Connection", "is_h2_preface", "negotiated_h2"]
 logger: Final = logging.getLogger("weft")
 
 _HIGH_WATER: Final = 64 * 1024
+_LINGER: Final = 1.0
 _NO_ERROR: Final = 0x0
 _INTERNAL_ERROR: Final = 0x2
 _CANCEL: Final = 0x8
@@ -562,14 +563,34 @@ class Http2Connection(asyncio.Protocol):
             transport.write(data)
 
     def _close(self) -> None:
+        """Flush (the GOAWAY), then half-close and discard input for up to
+        `_LINGER` seconds: closing with unread input makes the kernel send a
+        TCP reset, which can destroy the GOAWAY before the peer reads it."""
         if self._closing:
             return
         self._flush()
         self._closing = True
         if self._nursery is not None:
             self._nursery.cancel()
-        if self._transport is not None:
-            self._transport.close()
+        transport = self._transport
+        if transport is None:
+            return
+        if transport.can_write_eof():
+            transport.write_eof()
+            assert self._loop is not None
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_later(_LINGER, transport.close)
+        else:
+            transport.close()
+
+    def eof_received(self) -> bool:
+        """The peer half-closed: finish open streams (as if draining), else close."""
+        if self._closing or not self._streams or self._core is None:
+            return False
+        self._core.drain()
+        self._flush()
+        return True
 
     def pause_writing(self) -> None:
         self._write_paused = True

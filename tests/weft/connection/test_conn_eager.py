@@ -217,3 +217,25 @@ async def test_nursery_children_die_with_it() -> None:
     coro = asyncio.sleep(0)
     with pytest.raises(RuntimeError):
         nursery.start(coro)
+
+
+async def test_connection_accepted_during_shutdown_is_served_once_then_closed() -> None:
+    """Regression: a connection the kernel accepted just before shutdown
+    phase 1 closed the listener used to get a 503; it must get its answer,
+    with `connection: close`, like any in-flight client."""
+
+    async def svc(req: Request) -> Response:
+        return Response(200, [], b"late but served")
+
+    ctx = ConnectionContext(svc, Http1Limits(), asyncio.get_running_loop(), 100)
+    ctx.accepting = False
+    conn = Http1Connection(ctx)
+    tr = FakeTransport()
+    conn.connection_made(tr)  # type: ignore[arg-type]
+    conn.data_received(GET)
+    await settle()
+    assert tr.data.startswith(b"HTTP/1.1 200 ")
+    assert b"connection: close" in tr.data.lower()
+    assert b"late but served" in tr.data
+    assert tr.closed
+    assert ctx.stats.connections_rejected == 0
