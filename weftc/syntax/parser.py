@@ -1,0 +1,189 @@
+"""Stage 1 driver: `parse(SourceFile) -> ParseResult` (AST or diagnostics, never raises).
+
+One lark LALR parser per process, built from `grammar/verum.lark` with the
+grammar analysis cached on disk, the post-lexer and the tree builder plugged
+in (the AST is built during the parse; no intermediate tree).
+
+Error recovery: when the whole-file parse fails, the text is cut into
+top-level item chunks (`recovery.split_items`) and each chunk is parsed on its
+own with its offsets, so one diagnostic per broken item is reported (capped at
+`MAX_DIAGNOSTICS`) and later items are still checked. `module` is None
+whenever an error was reported; warnings alone keep the module.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from lark import Lark
+from lark.exceptions import LarkError
+
+from weftc.diagnostics import Diagnostic, Severity, error, warning
+from weftc.resources import grammar_path
+from weftc.source import SourceDecodeError, SourceFile
+from weftc.syntax import ast
+from weftc.syntax.builder import AstBuilder, BuildError
+from weftc.syntax.errors import ExampleTable, decode_error, from_exception, number_errors
+from weftc.syntax.postlex import ParseContext, PostLexStop, VerumPostLex
+from weftc.syntax.recovery import split_items
+
+MAX_DIAGNOSTICS = 50
+_FAILURES = (LarkError, PostLexStop, BuildError)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """The module (None if any syntax error) and every diagnostic found, in source order."""
+
+    module: ast.Module | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.module is not None
+
+
+def _cache_file() -> str | bool:
+    base = os.environ.get("WEFTC_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") \
+        or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "weftc"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return True             # lark then uses the temp folder
+    return str(folder / "verum-grammar.lark-cache")
+
+
+class _Engine:
+    """The shared parser plus the per-parse context stacks its plug-ins read."""
+
+    def __init__(self) -> None:
+        self.postlex = VerumPostLex()
+        self.builder = AstBuilder(self.postlex.contexts, self.parse_segment)
+        self.lark = Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr",
+                         lexer="contextual", start=["module", "expr"], postlex=self.postlex,
+                         transformer=self.builder, maybe_placeholders=True,
+                         propagate_positions=False, cache=_cache_file())
+        self.lock = threading.RLock()
+        self.examples = ExampleTable(self._parse_example)
+
+    def run(self, ctx: ParseContext, start: str) -> object:
+        with self.lock:
+            self.postlex.contexts.append(ctx)
+            try:
+                return self.lark.parse(ctx.text, start=start)
+            finally:
+                self.postlex.contexts.pop()
+
+    def _parse_example(self, text: str) -> object:
+        return self.run(ParseContext(text, SourceFile.from_text("<example>", text)), "module")
+
+    def parse_segment(self, outer: ParseContext, text: str, offset: int) -> ast.Expr | None:
+        """Parse an f-string `{...}` segment at absolute `offset`; None if it is not an expression."""
+        line, col = outer.source.position(offset)
+        ctx = ParseContext(text, outer.source, offset, line, col, outer.fstring_depth + 1)
+        try:
+            result = self.run(ctx, "expr")
+        except _FAILURES:
+            return None
+        if ctx.number_errors or ctx.unsupported:
+            return None
+        outer.warnings.extend((a + offset - outer.base, b + offset - outer.base, code, msg)
+                              for a, b, code, msg in ctx.warnings)
+        return result if isinstance(result, ast.Expr) else None
+
+
+_ENGINE: _Engine | None = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def _engine() -> _Engine:
+    global _ENGINE
+    if _ENGINE is None:
+        with _ENGINE_LOCK:
+            if _ENGINE is None:
+                _ENGINE = _Engine()
+    return _ENGINE
+
+
+def _side_diagnostics(ctx: ParseContext) -> list[Diagnostic]:
+    out = list(number_errors(ctx))
+    for a, b, msg in ctx.unsupported:
+        out.append(error("E0009", msg, ctx.source.span(ctx.base + a, ctx.base + b)))
+    for a, b, code, msg in ctx.warnings:
+        out.append(warning(code, msg, ctx.source.span(ctx.base + a, ctx.base + b)))
+    return out
+
+
+def _chunk_context(source: SourceFile, start: int, end: int) -> ParseContext:
+    line, col = source.position(start)
+    return ParseContext(source.text[start:end], source, start, line, col)
+
+
+def _recover(engine: _Engine, source: SourceFile, first: Diagnostic) -> list[Diagnostic]:
+    # An end-of-file error says little about where the damage is: let the
+    # chunks speak. Otherwise keep the first error and check the items after it.
+    at_eof = first.code == "E0002"
+    diags: list[Diagnostic] = [] if at_eof else [first]
+    for start, end in split_items(source.text):
+        if len(diags) >= MAX_DIAGNOSTICS:
+            break
+        if not at_eof and start <= first.span.start:
+            continue            # the whole-file parse already reported this item
+        ctx = _chunk_context(source, start, end)
+        try:
+            engine.run(ctx, "module")
+        except _FAILURES as exc:
+            diags.append(from_exception(exc, ctx, engine.examples))
+        diags.extend(_side_diagnostics(ctx))
+    if not any(d.severity is Severity.ERROR for d in diags):
+        diags.insert(0, first)
+    return diags
+
+
+def parse(source: SourceFile) -> ParseResult:
+    """Parse one file. Never raises: every failure is a diagnostic."""
+    try:
+        return _parse(source)
+    except RecursionError:
+        diag = error("E0001", "program too deeply nested to parse", source.span(0, 0))
+    except Exception as exc:  # a parser bug must still not escape
+        diag = error("E0001", f"internal parser error ({type(exc).__name__}: {exc}); "
+                     "please report this", source.span(0, 0))
+    return ParseResult(None, (diag,))
+
+
+def _parse(source: SourceFile) -> ParseResult:
+    engine = _engine()
+    ctx = ParseContext(source.text, source)
+    try:
+        module = engine.run(ctx, "module")
+    except _FAILURES as exc:
+        first = from_exception(exc, ctx, engine.examples)
+        diags = _recover(engine, source, first)
+        diags.sort(key=lambda d: (d.span.start, d.code))
+        return ParseResult(None, tuple(diags[:MAX_DIAGNOSTICS]))
+    diags = _side_diagnostics(ctx)
+    diags.sort(key=lambda d: (d.span.start, d.code))
+    has_error = any(d.severity is Severity.ERROR for d in diags)
+    assert isinstance(module, ast.Module)
+    return ParseResult(None if has_error else module, tuple(diags[:MAX_DIAGNOSTICS]))
+
+
+def parse_text(text: str, name: str = "<string>") -> ParseResult:
+    """Parse source text given directly (tests, REPL, formatter round trips)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return parse(SourceFile.from_text(name, text))
+
+
+def parse_file(path: str | Path) -> ParseResult:
+    """Read and parse a file; a non-UTF-8 file gives E0010. OSError propagates (a usage error)."""
+    try:
+        source = SourceFile.read(path)
+    except SourceDecodeError as exc:
+        return ParseResult(None, (decode_error(path, exc),))
+    return parse(source)
