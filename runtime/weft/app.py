@@ -14,6 +14,11 @@ A `WeftApp` is a small builder around one service (usually a `Router`) and a
   serves until cancelled, and cancellation triggers the same graceful
   shutdown, within the child's shutdown budget.
 
+`.tls(cert_file, key_file)` serves TLS on the same port (HTTP/1.1 and
+HTTP/2 through ALPN); the certificate and key are loaded before the server
+binds or forks workers, so a bad path or a key that does not match fails at
+once with `TlsConfigError`.
+
 An app bound to port 0 keeps the port the first start picked, so a restarted
 child (or worker) comes back on the address clients already know.
 
@@ -36,6 +41,7 @@ from typing import final
 from weft import reactor
 from weft.server import Server, ServerConfig
 from weft.supervisor import ChildSpec, Supervisor, SupervisorGaveUp
+from weft.transport.tls import ClientAuth, TlsConfig, TlsVersion, build_ssl_context
 from weft.types import Service
 from weft.workers import WorkerPolicy, open_listener, run_workers
 
@@ -101,6 +107,18 @@ class WeftApp:
         self._port = None
         return self
 
+    def tls(self, cert_file: str, key_file: str, *,
+            min_version: TlsVersion = TlsVersion.TLS1_3,
+            client_ca_file: str | None = None,
+            client_auth: ClientAuth = ClientAuth.NONE,
+            key_password: str | None = None) -> WeftApp:
+        """Serve HTTPS (and HTTP/2 via ALPN) with this PEM certificate and key."""
+        tls = TlsConfig(cert_file, key_file, min_version=min_version,
+                        client_ca_file=client_ca_file, client_auth=client_auth,
+                        key_password=key_password)
+        self._config = replace(self._config, tls=tls)
+        return self
+
     def workers(self, n: int) -> WeftApp:
         if n < 1:
             raise ValueError(f"workers must be >= 1, got {n}")
@@ -132,7 +150,11 @@ class WeftApp:
     # -- running --------------------------------------------------------------
 
     def serve(self) -> int:
-        """Serve until SIGTERM/SIGINT, shut down gracefully, return the exit status."""
+        """Serve until SIGTERM/SIGINT, shut down gracefully, return the exit status.
+
+        Raises `TlsConfigError` (before binding) if the TLS files cannot be used."""
+        if self._config.tls is not None:
+            build_ssl_context(self._config.tls)  # fail now, not in every worker
         if self._workers == 1:
             reactor.run(self.serve_async())
             return 0
@@ -140,7 +162,7 @@ class WeftApp:
         listener = open_listener(cfg.host, cfg.port, backlog=cfg.backlog)
         self._port = listener.getsockname()[1]
         where = BindAddress(cfg.host, self._port)
-        log.info("listening on http://%s with %d workers", where, self._workers)
+        log.info("listening on %s://%s with %d workers", cfg.scheme, where, self._workers)
         policy = WorkerPolicy(self._workers, shutdown=cfg.shutdown_grace + _EXIT_MARGIN)
         try:
             return run_workers(lambda: self._serve_worker(listener), policy, on_stop=listener.close)
@@ -167,7 +189,7 @@ class WeftApp:
         await server.start()
         self._port = server.port
         if sock is None:
-            log.info("listening on http://%s", BindAddress(config.host, server.port))
+            log.info("listening on %s://%s", config.scheme, BindAddress(config.host, server.port))
         stop = asyncio.get_running_loop().create_future()
         with _stop_on_signals(stop) if handle_signals else contextlib.nullcontext():
             if on_ready is not None:

@@ -1,12 +1,20 @@
-"""L3 server: bind, accept HTTP/1.1 connections, shut down in two phases.
+"""L3 server: bind, accept connections, shut down in two phases.
 
 `Server` owns the listening sockets, the per-server `ConnectionContext` (the
 connection tickets and counters) and the one-second `Date` clock.
 
+One port serves every protocol: each accepted connection starts as an
+`Http1Connection`, which hands the socket to HTTP/2 when TLS ALPN chose
+"h2" or (with `h2c`, on cleartext) the first bytes are the HTTP/2 preface,
+and to a WebSocket session when a route accepts an upgrade. With
+`config.tls` the listener speaks TLS (`weft.transport.tls`); a bad
+certificate or key fails `start()` with `TlsConfigError` before binding.
+
 Shutdown, phase 1: stop accepting (the listening sockets close, so new
 connections are refused), close idle keep-alive connections, and mark busy
 ones to close after their current response, which carries
-`connection: close`. Phase 2: wait up to `grace` seconds for those to finish,
+`connection: close`; HTTP/2 connections send GOAWAY and finish their open
+streams; WebSocket sessions are closed with 1001 (going away). Phase 2: wait up to `grace` seconds for those to finish,
 then cancel every remaining connection's nursery and drop its socket.
 
 Beyond `max_connections`, a connection is accepted, answered with a 503
@@ -21,16 +29,20 @@ import contextlib
 import functools
 import signal
 import socket
+import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import final
 
 from weft import reactor
 from weft.connection import ConnectionContext, Http1Connection, ServerStats
 from weft.protocols.http1 import DateClock, Http1Limits
+from weft.protocols.http2 import Http2Limits
+from weft.transport.tls import TlsConfig, build_ssl_context
 from weft.types import Service
 
-__all__ = ["Http1Limits", "Server", "ServerConfig", "ServerStats", "serve"]
+__all__ = ["Http1Limits", "Http2Limits", "Server", "ServerConfig", "ServerStats", "TlsConfig",
+           "serve", "serve_tls"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +56,23 @@ class ServerConfig:
     max_connections: int = 10_000
     #: seconds in-flight requests get in shutdown phase 2
     shutdown_grace: float = 10.0
+    #: serve TLS on this port (HTTP/1.1 and, via ALPN, HTTP/2)
+    tls: TlsConfig | None = None
+    #: HTTP/2 limits (None: the hardened defaults of `Http2Limits`)
+    http2: Http2Limits | None = None
+    #: accept HTTP/2 with prior knowledge (the preface) on a cleartext port
+    h2c: bool = True
+    #: seconds a client gets to finish the TLS handshake
+    tls_handshake_timeout: float = 10.0
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
 
 
 @final
 class Server:
-    """An HTTP/1.1 server for one service on one event loop."""
+    """An HTTP/1.1, HTTP/2 and WebSocket server for one service on one event loop."""
 
     __slots__ = ("_clock", "_clock_timer", "_config", "_ctx", "_server", "_service",
                  "_shutdown_started", "_sock", "_stopped", "stats")
@@ -76,16 +100,26 @@ class Server:
             return
         loop = asyncio.get_running_loop()
         cfg = self._config
+        # Certificates are read before binding: a bad path or key fails here.
+        ssl_ctx: ssl.SSLContext | None = None
+        handshake_timeout: float | None = None
+        if cfg.tls is not None:
+            ssl_ctx = build_ssl_context(cfg.tls)
+            handshake_timeout = cfg.tls_handshake_timeout
         self._clock.tick(time.time())
         ctx = ConnectionContext(self._service, cfg.limits, loop, cfg.max_connections,
-                                self.stats, self._clock)
+                                self.stats, self._clock, http2=cfg.http2,
+                                h2c=cfg.h2c and cfg.tls is None)
         factory = functools.partial(Http1Connection, ctx)
         if self._sock is not None:
-            server = await loop.create_server(factory, sock=self._sock, backlog=cfg.backlog)
+            server = await loop.create_server(factory, sock=self._sock, backlog=cfg.backlog,
+                                              ssl=ssl_ctx,
+                                              ssl_handshake_timeout=handshake_timeout)
         else:
             server = await loop.create_server(
                 factory, cfg.host, cfg.port, reuse_port=cfg.reuse_port or None,
-                backlog=cfg.backlog, reuse_address=True)
+                backlog=cfg.backlog, reuse_address=True, ssl=ssl_ctx,
+                ssl_handshake_timeout=handshake_timeout)
         self._ctx = ctx
         self._server = server
         self._stopped = loop.create_future()
@@ -155,6 +189,13 @@ class Server:
         assert self._stopped is not None
         if not self._stopped.done():
             self._stopped.set_result(None)
+
+
+def serve_tls(service: Service, tls: TlsConfig, config: ServerConfig | None = None) -> None:
+    """`serve` over TLS: HTTP/1.1 and HTTP/2 (ALPN) on one port, with `tls`
+    replacing `config.tls`. Raises `TlsConfigError` before binding if the
+    certificate or key cannot be used."""
+    serve(service, replace(config if config is not None else ServerConfig(), tls=tls))
 
 
 def serve(service: Service, config: ServerConfig | None = None) -> None:

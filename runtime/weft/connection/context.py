@@ -1,17 +1,36 @@
 """What every connection of one server shares: the service, the limits, the
 serializer and date clock, the counters, and the set of open connections
-(the connection tickets)."""
+(the connection tickets).
+
+A ticket is held by whichever protocol currently owns the socket: an
+`Http1Connection` takes it when the connection is accepted and passes it on
+(`hand_over`) when HTTP/2 or a WebSocket session takes the socket over, so
+the server's shutdown reaches every connection kind through one
+`ServedConnection` interface.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, final
+from typing import Protocol, final
 
 from weft.protocols.http1 import DateClock, Http1Limits, ResponseSerializer
+from weft.protocols.http2 import Http2Limits
 from weft.types import Service
 
-if TYPE_CHECKING:
-    from weft.connection.http1 import Http1Connection
+
+class ServedConnection(Protocol):
+    """What two-phase shutdown needs from any connection kind."""
+
+    def begin_shutdown(self) -> None:
+        """Phase 1: finish what is in progress, accept nothing new, then close."""
+
+    def abort(self) -> None:
+        """Phase 2: cancel every child task and drop the socket."""
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in progress (closing it now loses no work)."""
 
 
 @final
@@ -40,14 +59,19 @@ class ServerStats:
 class ConnectionContext:
     """Shared, per-server state handed to each `Http1Connection`."""
 
-    __slots__ = ("_all_closed", "accepting", "clock", "connections", "limits", "loop",
-                 "max_connections", "serializer", "service", "stats")
+    __slots__ = ("_all_closed", "accepting", "clock", "connections", "h2c", "http2",
+                 "limits", "loop", "max_connections", "serializer", "service", "stats")
 
     def __init__(self, service: Service, limits: Http1Limits, loop: asyncio.AbstractEventLoop,
                  max_connections: int, stats: ServerStats | None = None,
-                 clock: DateClock | None = None) -> None:
+                 clock: DateClock | None = None, *, http2: Http2Limits | None = None,
+                 h2c: bool = False) -> None:
         self.service = service
         self.limits = limits
+        #: limits for connections that switch to HTTP/2 (ALPN "h2" or h2c)
+        self.http2 = http2 if http2 is not None else Http2Limits()
+        #: look for the HTTP/2 preface on the first bytes of cleartext connections
+        self.h2c = h2c
         self.loop = loop
         self.max_connections = max_connections
         self.stats = stats if stats is not None else ServerStats()
@@ -57,13 +81,13 @@ class ConnectionContext:
             self.clock.tick(time.time())
         self.serializer = ResponseSerializer(self.clock)
         #: the open connections; membership is the connection's ticket
-        self.connections: set[Http1Connection] = set()
+        self.connections: set[ServedConnection] = set()
         #: False once shutdown began: connections the kernel had already
         #: accepted are served one response with `connection: close`
         self.accepting = True
         self._all_closed: asyncio.Future[None] | None = None
 
-    def acquire(self, conn: Http1Connection) -> bool:
+    def acquire(self, conn: ServedConnection) -> bool:
         """Take a ticket for `conn`; False if the server is full."""
         if len(self.connections) >= self.max_connections:
             self.stats.connections_rejected += 1
@@ -74,7 +98,14 @@ class ConnectionContext:
         stats.connections_total += 1
         return True
 
-    def release(self, conn: Http1Connection) -> None:
+    def hand_over(self, old: ServedConnection, new: ServedConnection) -> None:
+        """Move `old`'s ticket to `new`, the protocol that took its socket over
+        (the open-connection count does not change)."""
+        if old in self.connections:
+            self.connections.discard(old)
+            self.connections.add(new)
+
+    def release(self, conn: ServedConnection) -> None:
         """Give the ticket back (idempotent); wakes `wait_all_closed`."""
         if conn in self.connections:
             self.connections.discard(conn)

@@ -20,6 +20,15 @@ How it works:
   transport calls on every exit path.
 - Malformed input is answered with its 4xx and the connection closes; a
   handler exception is answered with 500 (logged once) and keep-alive goes on.
+
+Protocol switches (see docs/runtime/http2-tls-websocket.md): TLS with ALPN
+"h2" hands the socket to an `Http2Connection` in `connection_made`; on a
+cleartext port with h2c on, the first bytes are checked for the HTTP/2
+preface (only until they decide it: later reads pay nothing); a response
+whose stream is a `WsAccept` hands the socket to a WebSocket session. The
+new protocol inherits this connection's ticket (`ConnectionContext.hand_over`)
+and gives it back when it closes; this object then never touches the
+socket again.
 """
 
 from __future__ import annotations
@@ -33,9 +42,12 @@ from http import HTTPStatus
 from types import CoroutineType
 from typing import Any, Final, cast, final
 
-from weft.connection.context import ConnectionContext
+from weft.connection.context import ConnectionContext, ServedConnection
 from weft.connection.eager import Resumed
+from weft.connection.handoff import WsAccept
+from weft.connection.http2 import Http2Connection, is_h2_preface
 from weft.connection.nursery import Nursery
+from weft.connection.websocket import upgrade
 from weft.http_types import Request, Response
 from weft.protocols.http1 import (
     CONTINUE_100,
@@ -51,6 +63,7 @@ from weft.protocols.http1 import (
     encode_chunk,
     no_body_status,
 )
+from weft.transport.tls import ALPN_H2, PEER_CERT_KEY, PeerCert, peer_certificate_info
 
 logger: Final = logging.getLogger("weft")
 
@@ -61,6 +74,7 @@ _BODY: Final = 3
 
 _PAUSE_PIPELINE: Final = 1
 _PAUSE_WRITES: Final = 2
+_PAUSE_UPGRADE: Final = 4
 
 _HEAD_STATE: Final = State.HEAD
 
@@ -91,10 +105,10 @@ class Http1Connection(asyncio.Protocol):
     """One HTTP/1.1 connection (see the module docstring)."""
 
     __slots__ = ("_busy", "_close_after", "_closing", "_continue_pending", "_ctx",
-                 "_cur_ka", "_cur_req", "_deadline", "_deadline_kind", "_drain", "_in_flight",
-                 "_loop", "_nursery", "_out", "_parser", "_parts", "_peer", "_queue",
-                 "_read_paused", "_receiving", "_service", "_stats", "_timer", "_timer_at",
-                 "_transport",
+                 "_cur_ka", "_cur_req", "_deadline", "_deadline_kind", "_drain", "_held",
+                 "_https", "_in_flight", "_loop", "_nursery", "_out", "_parser", "_parts",
+                 "_peer", "_peer_cert", "_queue", "_read_paused", "_receiving", "_service",
+                 "_sniff", "_stats", "_successor", "_timer", "_timer_at", "_transport",
                  "_write_paused")
 
     def __init__(self, ctx: ConnectionContext) -> None:
@@ -124,6 +138,15 @@ class Http1Connection(asyncio.Protocol):
         self._deadline_kind = _NO_DEADLINE
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        #: bytes held while deciding between HTTP/2 preface and HTTP/1.1;
+        #: None once decided (or when h2c is off)
+        self._sniff: bytes | None = None
+        self._https = False
+        self._peer_cert: PeerCert | None = None
+        #: an upgrade request's handler is suspended: parse nothing after it
+        self._held = False
+        #: the protocol that took this connection's socket (and ticket) over
+        self._successor: ServedConnection | None = None
 
     # ------------------------------------------------------------- lifecycle
 
@@ -137,6 +160,15 @@ class Http1Connection(asyncio.Protocol):
         self._transport = transport
         self._closing = False
         self._peer = transport.get_extra_info("peername")
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            if ssl_object.selected_alpn_protocol() == ALPN_H2:
+                self._switch_to_h2(transport, b"")
+                return
+            self._https = True
+            self._peer_cert = peer_certificate_info(ssl_object)
+        elif self._ctx.h2c:
+            self._sniff = b""
         # Accepted by the kernel just before shutdown phase 1 closed the
         # listener: serve what it sends, once, then close (no 503, no reset).
         self._close_after = not self._ctx.accepting
@@ -201,6 +233,10 @@ class Http1Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._closing:
             return
+        if self._sniff is not None:
+            data = self._sniffed(data)
+            if not data:
+                return
         self._stats.bytes_in += len(data)
         self._parser.feed(data)
         self._pump()
@@ -223,6 +259,8 @@ class Http1Connection(asyncio.Protocol):
                 if len(queue) >= max_queue:
                     self._pause_reading(_PAUSE_PIPELINE)
                     break
+            if self._held:
+                break
             event = parser.next_event()
             kind = type(event)
             if kind is RequestReceived:
@@ -291,6 +329,10 @@ class Http1Connection(asyncio.Protocol):
     def _dispatch(self, request: Request, keep_alive: bool) -> None:
         self._stats.requests_total += 1
         request.peer = self._peer
+        if self._https:
+            request.scheme = "https"
+            if self._peer_cert is not None:
+                request.extensions[PEER_CERT_KEY] = self._peer_cert
         # Any: a service returns any awaitable; we drive its iterator by hand.
         step: Any
         try:
@@ -308,6 +350,10 @@ class Http1Connection(asyncio.Protocol):
         self._cur_ka = keep_alive
         self._in_flight = 1
         self._stats.requests_in_flight += 1
+        if "upgrade" in request.headers:
+            # Bytes after an upgrade request may belong to the new protocol.
+            self._held = True
+            self._pause_reading(_PAUSE_UPGRADE)
         task = self.nursery.start(Resumed(step, yielded))
         task.add_done_callback(self._handler_done)
 
@@ -324,6 +370,9 @@ class Http1Connection(asyncio.Protocol):
         assert request is not None
         self._cur_req = None
         self._busy = False
+        if self._held:
+            self._held = False
+            self._resume_reading(_PAUSE_UPGRADE)
         if exc is None:
             self._respond(request, task.result(), self._cur_ka)
         else:
@@ -374,6 +423,9 @@ class Http1Connection(asyncio.Protocol):
         self._close()
 
     def _start_stream(self, request: Request, response: Response, keep_alive: bool) -> None:
+        if type(response.stream) is WsAccept:
+            self._switch_to_ws(request, response.stream)
+            return
         head_only = request.method == "HEAD"
         try:
             head, keep_alive, length = self._ctx.serializer.encode_stream_head(
@@ -548,3 +600,78 @@ class Http1Connection(asyncio.Protocol):
             what = "request head" if kind == _HEADER else "request body"
             self._send_error(408, f"{what} not received in time")
 
+
+    # ------------------------------------------------------ protocol switches
+
+    def _sniffed(self, data: bytes) -> bytes:
+        """h2c prior knowledge: hold the first bytes until they show whether
+        they start with the HTTP/2 preface; return what HTTP/1.1 should parse
+        (nothing while undecided or once HTTP/2 took over)."""
+        sniff = self._sniff
+        held = sniff + data if sniff else data
+        verdict = is_h2_preface(held)
+        if verdict is None:
+            self._sniff = held
+            return b""
+        self._sniff = None
+        if verdict:
+            transport = self._transport
+            assert transport is not None
+            self._switch_to_h2(transport, held)
+            return b""
+        return held
+
+    def _switch_to_h2(self, transport: asyncio.Transport, initial: bytes) -> None:
+        ctx = self._ctx
+        h2 = Http2Connection(ctx.service, ctx.http2, stats=ctx.stats,
+                             on_close=self._successor_closed)
+        self._detach(h2)
+        h2.take_over(transport, initial)
+        if not ctx.accepting:
+            h2.begin_shutdown()  # serves the streams already received, then GOAWAY
+
+    def _switch_to_ws(self, request: Request, accept: WsAccept) -> None:
+        transport = self._transport
+        assert transport is not None
+        if self._queue or self._close_after:
+            # Requests pipelined behind a handshake are not HTTP; and no new
+            # long-lived session starts while the server shuts down.
+            status = 503 if self._close_after else 400
+            detail = ("the server is shutting down" if self._close_after
+                      else "a WebSocket handshake must be the last request sent")
+            self._respond(request, problem_response(status, detail), False)
+            return
+        self._request_done()
+        self._flush()  # responses to earlier pipelined requests go before the 101
+        rest = self._parser.detach()
+        result = upgrade(transport, request, rest, accept.route,
+                         on_close=self._successor_closed)
+        if type(result) is Response:
+            self._respond(request, result, False)
+            return
+        self._detach(result)
+
+    def _detach(self, successor: ServedConnection) -> None:
+        """`successor` now owns the socket: pass the ticket on, stop the
+        deadline timer, and never touch the transport again."""
+        self._ctx.hand_over(self, successor)
+        self._successor = successor
+        transport = self._transport
+        if self._read_paused and transport is not None:
+            self._read_paused = 0
+            transport.resume_reading()
+        self._closing = True
+        self._transport = None
+        self._deadline_kind = _NO_DEADLINE
+        timer = self._timer
+        if timer is not None:
+            self._timer = None
+            timer.cancel()
+        self._queue = None
+        self._out.clear()
+
+    def _successor_closed(self) -> None:
+        ctx = self._ctx
+        if self._successor is not None:
+            ctx.release(self._successor)
+        ctx.release(self)

@@ -15,7 +15,7 @@ How it works:
   (`pause_writing`/`resume_writing`), so a client that reads slowly slows
   its handler instead of growing server memory.
 - When the handler returns the session closes with 1000 (1011 if it
-  raised); when the client closes, `recv()` raises `WsClosed` and iteration
+  raised); server shutdown closes it with 1001 (`begin_shutdown`); when the client closes, `recv()` raises `WsClosed` and iteration
   stops. The server closes TCP after the close handshake (or after
   `close_timeout`).
 """
@@ -195,6 +195,20 @@ class WsProtocol(asyncio.Protocol):
     def abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
+
+    def begin_shutdown(self) -> None:
+        """Server shutdown, phase 1: close with 1001 (going away). The handler's
+        `recv()` raises `WsClosed(1001)`; the socket closes once the client
+        answers (or after `close_timeout`)."""
+        if self.closed or self._transport is None or self._nursery.closed:
+            return
+        self._nursery.start(self.close(1001, "server shutting down"))
+
+    @property
+    def idle(self) -> bool:
+        """A session is never idle until it is closed: shutting it down ends
+        a conversation, so it is always asked politely (`begin_shutdown`)."""
+        return self.closed
 
     # ----------------------------------------------------------------- input
 

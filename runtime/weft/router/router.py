@@ -18,6 +18,11 @@ fallback reports `<fallback>`) before the handler or its layers run.
 A handler's return value goes through `into_response`; a raised `WeftError`
 or `ExtractRejection` becomes its response; any other exception is logged
 and answered with a generic 500 (nothing escapes to the connection).
+
+WebSocket routes (`ws`) are plain GET routes whose endpoint validates the
+handshake and answers 101 with a `WsAccept` stream, which the HTTP/1.1
+connection turns into a session (`weft.connection.handoff`). Layers wrap
+them like any route, and plain HTTP routing pays nothing for them.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from types import CoroutineType
 from typing import Any, final
 from urllib.parse import unquote
 
+from weft.connection.handoff import websocket_endpoint
+from weft.connection.websocket import WsHandler, WsRoute
 from weft.errors import (
     BadRequest,
     ExtractRejection,
@@ -39,6 +46,7 @@ from weft.errors import (
 )
 from weft.extract.signature import SHAPE_ARGS, SHAPE_REQUEST, HandlerPlan, plan_handler
 from weft.http_types import Request, Response
+from weft.protocols.websocket import WsConfig
 from weft.response import into_response
 from weft.router.pattern import Pattern, parse_pattern
 from weft.router.tree import Node, Route, allowed_methods, find_route, insert
@@ -129,12 +137,13 @@ class Router:
     Builder methods mutate the router and return it, for chaining.
     """
 
-    __slots__ = ("_fallback", "_nested_fallbacks", "_root", "_routes", "_static")
+    __slots__ = ("_fallback", "_nested_fallbacks", "_root", "_routes", "_static", "_ws")
 
     def __init__(self) -> None:
         self._root = Node()
         self._static: dict[str, dict[str, Route]] = {}
         self._routes: list[Route] = []
+        self._ws: list[WsRoute] = []
         self._fallback: Route | None = None
         self._nested_fallbacks: list[tuple[Pattern, Route]] = []
 
@@ -177,6 +186,23 @@ class Router:
 
     def options(self, path: str, handler: Handler) -> Router:
         return self.route(path, "OPTIONS", handler)
+
+    def ws(self, path: str, handler: WsHandler, config: WsConfig | None = None) -> Router:
+        """Serve WebSocket sessions at `path` (captures such as `/rooms/:id`
+        land in `session.request.path_params`).
+
+        `handler(session)` runs once per accepted connection; a request that
+        is not a valid handshake gets 426 or 400. The path is a GET route, so
+        a GET route of its own at the same path is a conflict.
+        """
+        route = WsRoute(path, handler, config if config is not None else WsConfig())
+        self.route(path, "GET", websocket_endpoint(route))
+        self._ws.append(route)
+        return self
+
+    def ws_routes(self) -> list[WsRoute]:
+        """The WebSocket routes, in registration order."""
+        return list(self._ws)
 
     def fallback(self, handler: Handler) -> Router:
         """Answer requests no route matches (instead of 404; 405 still wins)."""

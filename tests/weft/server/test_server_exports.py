@@ -6,7 +6,8 @@ import weft.server
 
 
 def test_exports() -> None:
-    assert sorted(weft.server.__all__) == ["Http1Limits", "Server", "ServerConfig", "ServerStats", "serve"]
+    assert sorted(weft.server.__all__) == ["Http1Limits", "Http2Limits", "Server", "ServerConfig",
+                                           "ServerStats", "TlsConfig", "serve", "serve_tls"]
     assert sorted(weft.connection.__all__) == ["ConnectionContext", "Http1Connection", "Nursery",
                                                "Resumed", "ServerStats", "problem_response"]
     assert {"Http1Parser", "Http1Limits", "ResponseSerializer", "DateClock", "RequestReceived",

@@ -139,6 +139,16 @@ class Http1Parser:
             return self._pos < len(self._buf)
         return st is not _CLOSED and st is not _ERROR
 
+    def detach(self) -> bytes:
+        """Stop interpreting input and return the bytes received but not yet
+        consumed, for a protocol that takes the connection over (WebSocket)."""
+        buf, pos = self._buf, self._pos
+        rest = bytes(memoryview(buf)[pos:]) if pos < len(buf) else b""
+        self.state = _CLOSED
+        self._buf = b""
+        self._pos = self._scan = 0
+        return rest
+
     def _fail(self, status: int, reason: str) -> ParseError:
         self.state = _ERROR
         self._buf = b""
