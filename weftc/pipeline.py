@@ -1,0 +1,114 @@
+"""The compiler pipeline: one ordered list of stages from source text onward.
+
+A stage takes the `Compilation` so far and returns it with its own product
+and diagnostics added. `check` runs the stages in order and stops after the
+first stage that reports an error, so no stage ever sees a broken
+predecessor's output. Later issues append their stages (modules, resolve,
+typecheck, verify, effects, routes) to `STAGES` and their products as new
+fields of `Compilation`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from weftc.diagnostics import Diagnostic, error
+from weftc.source import SourceDecodeError, SourceFile
+from weftc.syntax import ast
+from weftc.syntax.parser import parse
+
+
+@dataclass(frozen=True, slots=True)
+class Compilation:
+    """Everything known about one file so far; each stage fills one field."""
+
+    source: SourceFile
+    module: ast.Module | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    stages_run: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+    @property
+    def sources(self) -> Mapping[str, SourceFile]:
+        return {self.source.name: self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    run: Callable[[Compilation], Compilation]
+
+
+def syntax_stage(comp: Compilation) -> Compilation:
+    result = parse(comp.source)
+    return dataclasses.replace(comp, module=result.module,
+                               diagnostics=comp.diagnostics + tuple(result.diagnostics))
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("syntax", syntax_stage),
+)
+
+
+def run_stages(comp: Compilation, stages: tuple[Stage, ...] = STAGES) -> Compilation:
+    """Run `stages` in order, stopping after the first one that adds an error."""
+    for stage in stages:
+        if not comp.ok:
+            break
+        comp = stage.run(comp)
+        comp = dataclasses.replace(comp, stages_run=(*comp.stages_run, stage.name))
+    return comp
+
+
+def undecodable(path: str, raw: bytes, exc: SourceDecodeError) -> Compilation:
+    """An E0010 compilation for bytes that are not UTF-8.
+
+    The text is decoded with replacement characters only so that the
+    diagnostic can show the offending line; no stage runs on it.
+    """
+    bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    prefix_chars = len(raw[bom:exc.offset].decode("utf-8", errors="replace"))
+    text = raw[bom:].decode("utf-8", errors="replace")
+    source = SourceFile.from_text(path, text)
+    bad = raw[exc.offset:exc.offset + 1]
+    span = source.span(prefix_chars, min(prefix_chars + 1, len(text)))
+    diag = error("E0010", f"file is not valid UTF-8: byte 0x{bad.hex()} at offset {exc.offset}",
+                 span, help="save the file as UTF-8")
+    return Compilation(source, diagnostics=(diag,))
+
+
+def load(path: str | Path) -> Compilation:
+    """Read a file into a fresh `Compilation`; OSError propagates (a usage error)."""
+    try:
+        return Compilation(SourceFile.read(path))
+    except SourceDecodeError as exc:
+        return undecodable(str(path), Path(path).read_bytes(), exc)
+
+
+def load_bytes(name: str, raw: bytes) -> Compilation:
+    """Like `load`, for bytes already in memory (editors, tests)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return undecodable(name, raw, SourceDecodeError(name, exc.start, exc.reason))
+    return Compilation(SourceFile.from_text(name, text.removeprefix("\ufeff")))
+
+
+def check_source(source: SourceFile) -> Compilation:
+    return run_stages(Compilation(source))
+
+
+def check_file(path: str | Path) -> Compilation:
+    """Load and check one file with every stage that exists."""
+    return run_stages(load(path))
+
+
+def parse_file(path: str | Path) -> Compilation:
+    """Load one file and run only the syntax stage (for `weftc parse` and `fmt`)."""
+    return run_stages(load(path), STAGES[:1])
