@@ -1,0 +1,41 @@
+"""The semantic type model shared by stages 4-8 (see `model` for the meaning of each type)."""
+
+from weftc.types.model import (
+    BOOL,
+    CHAR,
+    FLOAT,
+    INT,
+    INTEGERS,
+    NEVER,
+    NUMERIC,
+    TEXT,
+    UNIT,
+    UNKNOWN,
+    AssocT,
+    FnT,
+    FutureT,
+    Named,
+    OpaqueT,
+    Prim,
+    Ref,
+    Refined,
+    TupleT,
+    Type,
+    TypeVar,
+    Unknown,
+    Var,
+    display,
+    is_named,
+    list_of,
+    maybe,
+    result,
+    strip,
+    strip_refinement,
+)
+
+__all__ = [
+    "BOOL", "CHAR", "FLOAT", "INT", "INTEGERS", "NEVER", "NUMERIC", "TEXT", "UNIT", "UNKNOWN",
+    "AssocT", "FnT", "FutureT", "Named", "OpaqueT", "Prim", "Ref", "Refined", "TupleT", "Type", "TypeVar",
+    "Unknown", "Var", "display", "is_named", "list_of", "maybe", "result", "strip",
+    "strip_refinement",
+]
