@@ -15,11 +15,12 @@ import threading
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from weftc.diagnostics import Diagnostic, render_human, render_json, render_sarif
-from weftc.pipeline import Compilation, check_file, parse_file
-from weftc.treeview import render_tree
+
+if TYPE_CHECKING:  # imported lazily: `weftc build` of an unchanged program stays fast
+    from weftc.pipeline import Compilation
 
 EXIT_OK = 0
 EXIT_DIAGNOSTICS = 1
@@ -59,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="run every stage up to proofs; write nothing")
     c.add_argument("file")
     c.add_argument("--format", choices=("human", "json", "sarif"), default="human")
+    c.add_argument("--explain-effects", action="store_true",
+                   help="print each function's inferred effect set (human format)")
 
     b = sub.add_parser("build", help="check, then emit a Python package")
     b.add_argument("file")
@@ -66,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="build into a cache folder and serve")
     r.add_argument("file")
-    r.add_argument("--bind", default="127.0.0.1:8080", metavar="HOST:PORT")
+    r.add_argument("--bind", default=None, metavar="HOST:PORT",
+                   help="serve here instead of the address written in the program")
     r.add_argument("--workers", type=int, default=1, metavar="N")
     return ap
 
@@ -84,6 +88,8 @@ def _require_file(path: str) -> None:
 
 
 def _read(path: str, parse_only: bool) -> Compilation:
+    from weftc.pipeline import check_file, parse_file
+
     _require_file(path)
     try:
         return parse_file(path) if parse_only else check_file(path)
@@ -119,6 +125,8 @@ def cmd_parse(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _status(comp)
     _report(comp, "human", out, err)
     if comp.ok and comp.module is not None:
+        from weftc.treeview import render_tree
+
         out.write(render_tree(comp.module) + "\n")
     return _status(comp)
 
@@ -137,29 +145,61 @@ def cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     comp = _read(args.file, parse_only=False)
     _report(comp, args.format, out, err)
+    if args.format == "human" and args.explain_effects and comp.effects is not None:
+        from weftc.effects import explain_effects
+
+        out.write(explain_effects(comp.effects) + "\n")
     if args.format == "human" and comp.ok:
         stages = ", ".join(comp.stages_run)
         err.write(f"{comp.source.name}: ok (stages run: {stages})\n")
     return _status(comp)
 
 
-def _not_built(command: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    comp = _read(args.file, parse_only=False)
-    _report(comp, "human", out, err)
-    if not comp.ok:
-        return EXIT_DIAGNOSTICS
-    err.write(f"weftc {command}: code generation is not implemented yet (issue 4)\n")
-    return EXIT_USAGE
+def _build(args: argparse.Namespace, out_dir: Path, err: TextIO) -> tuple[int, str | None]:
+    from weftc.build import build
+
+    _require_file(args.file)
+    try:
+        result = build(args.file, out_dir, version())
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
+    if result.package is None:
+        if result.diagnostics:
+            err.write(render_human(result.diagnostics, result.sources) + "\n")
+        return EXIT_DIAGNOSTICS, None
+    return EXIT_OK, result.package
 
 
 def cmd_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    return _not_built("build", args, out, err)
+    status, package = _build(args, Path(args.output), err)
+    if package is not None:
+        err.write(f"weftc build: {Path(args.output) / package} "
+                  f"(serve it with: PYTHONPATH={args.output} python -m {package})\n")
+    return status
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    return _not_built("run", args, out, err)
+    from weftc.build import cache_dir
+
+    _require_file(args.file)
+    where = cache_dir(args.file, version())
+    status, package = _build(args, where, err)
+    if package is None:
+        return status
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(where), env.get("PYTHONPATH", "")) if p)
+    cmd = [sys.executable, "-m", package, "--workers", str(args.workers)]
+    if args.bind is not None:
+        cmd += ["--bind", args.bind]
+    # Become the server (no child process): SIGTERM/SIGINT reach it directly,
+    # so graceful shutdown works and nothing is orphaned when we are signalled.
+    out.flush()
+    err.flush()
+    os.execve(sys.executable, cmd, env)
 
 
 COMMANDS = {"parse": cmd_parse, "fmt": cmd_fmt, "check": cmd_check,

@@ -3,9 +3,12 @@
 A stage takes the `Compilation` so far and returns it with its own product
 and diagnostics added. `check` runs the stages in order and stops after the
 first stage that reports an error, so no stage ever sees a broken
-predecessor's output. Later issues append their stages (modules, resolve,
-typecheck, verify, effects, routes) to `STAGES` and their products as new
-fields of `Compilation`.
+predecessor's output. Today: syntax → modules → typecheck (resolve + types)
+→ effects and contexts. The verify (refinement proofs) and routes stages
+come next and slot in after typecheck.
+
+Heavy stage modules are imported inside their stage functions so that
+`weftc parse` and `weftc fmt` start fast.
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from weftc.diagnostics import Diagnostic, error
 from weftc.source import SourceDecodeError, SourceFile
 from weftc.syntax import ast
 from weftc.syntax.parser import parse
+
+if TYPE_CHECKING:
+    from weftc.contexts import ContextPlan
+    from weftc.effects import EffectReport
+    from weftc.modules import Program
+    from weftc.typecheck.checked import CheckedProgram
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +39,10 @@ class Compilation:
     module: ast.Module | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
     stages_run: tuple[str, ...] = ()
+    program: Program | None = None
+    checked: CheckedProgram | None = None
+    effects: EffectReport | None = None
+    contexts: ContextPlan | None = None
 
     @property
     def ok(self) -> bool:
@@ -36,6 +50,9 @@ class Compilation:
 
     @property
     def sources(self) -> Mapping[str, SourceFile]:
+        """Every file a diagnostic may point into (mounted modules, stdlib)."""
+        if self.program is not None:
+            return {**self.program.sources, self.source.name: self.source}
         return {self.source.name: self.source}
 
 
@@ -51,8 +68,38 @@ def syntax_stage(comp: Compilation) -> Compilation:
                                diagnostics=comp.diagnostics + tuple(result.diagnostics))
 
 
+def modules_stage(comp: Compilation) -> Compilation:
+    from weftc.modules import load_program
+
+    assert comp.module is not None
+    program, diags = load_program(comp.source, parsed=comp.module)
+    return dataclasses.replace(comp, program=program,
+                               diagnostics=comp.diagnostics + tuple(diags))
+
+
+def typecheck_stage(comp: Compilation) -> Compilation:
+    from weftc.typecheck.check import check_types
+
+    assert comp.program is not None
+    checked, diags = check_types(comp.program)
+    return dataclasses.replace(comp, checked=checked,
+                               diagnostics=comp.diagnostics + tuple(diags))
+
+
+def effects_stage(comp: Compilation) -> Compilation:
+    from weftc.contexts import run_effects_and_contexts
+
+    assert comp.checked is not None
+    report, plan, diags = run_effects_and_contexts(comp.checked)
+    return dataclasses.replace(comp, effects=report, contexts=plan,
+                               diagnostics=comp.diagnostics + tuple(diags))
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("syntax", syntax_stage),
+    Stage("modules", modules_stage),
+    Stage("typecheck", typecheck_stage),
+    Stage("effects", effects_stage),
 )
 
 

@@ -361,3 +361,23 @@ def test_corpus_mounts_resolve(path: Path) -> None:
     for spec in entry.imports:
         if not spec.glob:
             assert spec.bound_name in entry.scope, spec.path
+
+
+def test_closest_skips_names_too_long_to_be_typos(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: "did you mean" ran an edit-distance table against every
+    name in scope for every error, so a 5 MB program with 2,400 handlers and
+    one unknown name per handler took minutes (quadratic)."""
+    from weftc.modules import suggest
+
+    calls = 0
+    real = suggest.edit_distance
+
+    def counting(a: str, b: str) -> int:
+        nonlocal calls
+        calls += 1
+        return real(a, b)
+
+    monkeypatch.setattr(suggest, "edit_distance", counting)
+    names = [f"handler_{k}" for k in range(5000)] + ["Pathh"]
+    assert suggest.closest("Path", names) == "Pathh"
+    assert calls == 1

@@ -27,8 +27,13 @@ def closest(wanted: str, candidates: Iterable[str]) -> str | None:
     """
     limit = min(4, max(1, len(wanted) // 3))
     best: tuple[int, str] | None = None
+    low = wanted.lower()
     for cand in sorted(set(candidates)):
-        d = 0 if cand.lower() == wanted.lower() else edit_distance(wanted, cand)
+        # Length alone bounds the distance from below: skip the O(n*m) table
+        # for names that cannot be near (files with thousands of names stay fast).
+        if abs(len(cand) - len(wanted)) > limit:
+            continue
+        d = 0 if cand.lower() == low else edit_distance(wanted, cand)
         if d <= limit and (best is None or d < best[0]):
             best = (d, cand)
     return best[1] if best else None

@@ -166,7 +166,7 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
         col: int = t.column  # type: ignore[assignment]
         end_line: int = t.end_line  # type: ignore[assignment]
         end_col: int = t.end_column  # type: ignore[assignment]
-        if c.base == 0 and c.base_line == 1 and c.base_col == 1:
+        if not c.base and c.base_line == 1 and c.base_col == 1:
             return Span(c.source.name, start, end, line, col, end_line, end_col)
         dc = c.base_col - 1
         return Span(c.source.name, start + c.base, end + c.base,
@@ -174,13 +174,21 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
                     end_line + c.base_line - 1, end_col + (dc if end_line == 1 else 0))
 
     def _sp(self, x: Any) -> Span:
-        return self.tspan(x) if isinstance(x, Token) else cast(Span, x.span)
+        return self.tspan(x) if x.__class__ is Token else cast(Span, x.span)
 
     def span(self, c: Sequence[Any]) -> Span:
-        first = next(x for x in c if x is not None)
-        last = next(x for x in reversed(c) if x is not None)
-        a = self._sp(first)
-        return a if first is last else a.to(self._sp(last))
+        # plain loops: this runs once per node, generator set-up would dominate
+        for first in c:
+            if first is not None:
+                break
+        for last in reversed(c):
+            if last is not None:
+                break
+        a = self.tspan(first) if first.__class__ is Token else first.span
+        if first is last:
+            return cast(Span, a)
+        b = self.tspan(last) if last.__class__ is Token else last.span
+        return Span(a.file, a.start, b.end, a.line, a.column, b.end_line, b.end_column)
 
     def ident(self, t: Token) -> ast.Ident:
         return ast.Ident(self.tspan(t), str(t.value))

@@ -69,6 +69,16 @@ _ITEM_WORDS = {"theorem": "proofs (`theorem`)", "lemma": "proofs (`lemma`)",
                "linear": "`linear` types", "active": "active patterns"}
 _STMT_BOUNDARY = frozenset({"SEMICOLON", "LBRACE", "STRUCT_LBRACE", "RBRACE", "FATARROW",
                             "EQUAL", "LPAR", "COMMA"})
+# `PostLexState.feed` acts on these token types (and on IDENTs in SPECIAL_WORDS);
+# any other token only moves the `prev`/`prev2` window, which the fast path does
+# itself. Keep in sync with the branches of `feed`.
+ACTIVE_TYPES = frozenset({
+    "LBRACE", "LPAR", "LSQB", "RPAR", "RSQB", "RBRACE", "IF", "WHILE", "MATCH", "FOR",
+    "PROVIDE", "REQUIRES", "ENSURES", "LET", "EQUAL", "SEMICOLON", "FATARROW", "LT", "GT",
+    "SHR", "NUMBER", "FN", "AMP", "TYPE", "STATIC", "UNCLOSED_STRING", "UNCLOSED_RAW",
+    "UNCLOSED_COMMENT", "TAGGED_LITERAL"})
+SPECIAL_WORDS = frozenset(RESERVED) | frozenset(_BLOCK_WORDS) | frozenset(_PREFIX_WORDS) \
+    | frozenset(_ITEM_WORDS)
 
 
 class PostLexStop(Exception):
@@ -169,153 +179,183 @@ class VerumPostLex:
         self.contexts: list[ParseContext] = []
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        ctx = self.contexts[-1]
-        text = ctx.text
-        stack = ctx.open_brackets
-        heads: list[list[int]] = []     # [depth, let_pending, is_provide]
-        angles: list[int] = []          # bracket depth of each open generic `<`
-        prev: Token | None = None
-        prev2: Token | None = None
+        """lark's post-lexer hook: one `PostLexState.feed` per lexed token."""
+        feed = PostLexState(self.contexts[-1]).feed
         for tok in stream:
-            t = tok.type
-            ts, te = _start(tok), _end(tok)
-            if t == "IDENT" and tok.value in RESERVED and (prev is None or prev.type not in _AFTER_DOT):
-                # The contextual lexer only makes keywords where one is acceptable;
-                # a reserved word anywhere else is still that keyword (an error),
-                # except as a path segment or field (`core.async.cancellation`).
-                t = tok.type = RESERVED[tok.value]
-            if t == "IDENT":
-                if tok.value in _BLOCK_WORDS or tok.value in _PREFIX_WORDS or tok.value in _ITEM_WORDS:
-                    self._check_unsupported(tok, prev, text)
-            elif t == "LBRACE":
-                depth = len(stack)
-                if (heads and heads[-1][0] == depth and not heads[-1][1]
-                        and not (heads[-1][2] and prev is not None and prev.type == "IDENT"
-                                 and _STRUCT_BODY.match(text, te))):
-                    # the head's block: ends every head opened at this depth
-                    # (`requires a ensures b {` pushed two)
-                    while heads and heads[-1][0] == depth:
-                        heads.pop()
-                elif prev is not None:
-                    pt = prev.type
-                    glued = prev.end_pos == tok.start_pos
-                    if pt == "IDENT":
-                        tok.type = ("REFINE_LBRACE" if glued and not _BODY_START.match(text, te)
-                                    else "STRUCT_LBRACE")
-                    elif pt == "GT" and glued:
-                        tok.type = "REFINE_LBRACE"
-                self._open(tok, stack)
-            elif t == "LPAR" or t == "LSQB":
-                if (t == "LPAR" and prev is not None and prev2 is not None and prev.type == "IDENT"
-                        and prev2.type == "AT" and prev.end_pos == tok.start_pos
-                        and prev2.end_pos == prev.start_pos):
-                    tok.type = "ATTR_LPAR"
-                self._open(tok, stack)
-            elif t in _CLOSERS:
-                if not stack:
-                    raise PostLexStop("E0006", f"unexpected closing `{tok.value}` with no opening bracket",
-                                      ts, te)
-                opener = stack[-1]
-                if _OPENERS.get(opener.type, "}") != tok.value:
-                    raise PostLexStop(
-                        "E0006",
-                        f"mismatched closing `{tok.value}`: expected `{_OPENERS.get(opener.type, '}')}`",
-                        ts, te,
-                        label_at=(_start(opener), _end(opener), f"`{opener.value}` opened here"))
-                stack.pop()
-                depth = len(stack)
-                while angles and angles[-1] > depth:
-                    angles.pop()
-                while heads and heads[-1][0] > depth:
-                    heads.pop()
-            elif t in _HEAD_STARTERS:
-                if t == "FOR" and stack and stack[-1].type == "LSQB":
-                    raise PostLexStop("E0009", "list comprehensions (`[e for x in xs]`) are not supported "
-                                      "in weftc; use a loop or `.map(...)`",
-                                      _start(stack[-1]), _end(stack[-1]))
-                heads.append([len(stack), 0, int(t == "PROVIDE")])
-            elif t == "LET":
-                if prev is not None and prev.type in ("IF", "WHILE") and heads and heads[-1][0] == len(stack):
-                    heads[-1][1] = 1
-            elif t == "EQUAL":
-                if heads and heads[-1][1] and heads[-1][0] == len(stack):
-                    heads[-1][1] = 0
-            elif t in _HEAD_ENDERS:
-                depth = len(stack)
-                while angles and angles[-1] >= depth:
-                    angles.pop()
+            out = feed(tok)
+            if out.__class__ is tuple:
+                yield from out
+            else:
+                yield out  # type: ignore[misc]  # narrowed by the class check above
+
+
+class PostLexState:
+    """The post-lexer's state for one parse; `feed` re-types one token.
+
+    `feed` returns the token to hand to the parser, or a pair of tokens when a
+    `>>` closes two generic lists. Shared by lark's post-lexer hook and by the
+    fused fast path (`weftc.syntax.fastpath`), so both see identical tokens.
+    """
+
+    __slots__ = ("angles", "ctx", "heads", "prev", "prev2", "stack", "text")
+
+    def __init__(self, ctx: ParseContext) -> None:
+        self.ctx = ctx
+        self.text = ctx.text
+        self.stack = ctx.open_brackets
+        self.heads: list[list[int]] = []    # [depth, let_pending, is_provide]
+        self.angles: list[int] = []         # bracket depth of each open generic `<`
+        self.prev: Token | None = None
+        self.prev2: Token | None = None
+
+    def feed(self, tok: Token) -> Token | tuple[Token, Token]:
+        ctx = self.ctx
+        text = self.text
+        stack = self.stack
+        heads = self.heads
+        angles = self.angles
+        prev = self.prev
+        prev2 = self.prev2
+        first: Token | None = None
+        t = tok.type
+        ts, te = _start(tok), _end(tok)
+        if t == "IDENT" and tok.value in RESERVED and (prev is None or prev.type not in _AFTER_DOT):
+            # The contextual lexer only makes keywords where one is acceptable;
+            # a reserved word anywhere else is still that keyword (an error),
+            # except as a path segment or field (`core.async.cancellation`).
+            t = tok.type = RESERVED[tok.value]
+        if t == "IDENT":
+            if tok.value in _BLOCK_WORDS or tok.value in _PREFIX_WORDS or tok.value in _ITEM_WORDS:
+                _check_unsupported(tok, prev, text)
+        elif t == "LBRACE":
+            depth = len(stack)
+            if (heads and heads[-1][0] == depth and not heads[-1][1]
+                    and not (heads[-1][2] and prev is not None and prev.type == "IDENT"
+                             and _STRUCT_BODY.match(text, te))):
+                # the head's block: ends every head opened at this depth
+                # (`requires a ensures b {` pushed two)
                 while heads and heads[-1][0] == depth:
                     heads.pop()
-            elif t == "LT":
-                if prev is not None and prev.end_pos == tok.start_pos and prev.type in _GENERIC_OWNERS:
-                    angles.append(len(stack))
-                    if prev.type == "IDENT" and _looks_generic(text, te):
-                        tok.type = "GENERIC_LT"
-            elif t == "GT":
-                if angles and angles[-1] == len(stack):
-                    angles.pop()
-            elif t in _SPLITTABLE and angles and angles[-1] == len(stack):
-                # `List<List<Byte>>`: the first `>` closes the inner generic list.
-                angles.pop()
-                col = tok.column or 1
-                first = Token("GT", ">", ts, tok.line, col, tok.line, col + 1, ts + 1)
-                prev2, prev = prev, first
-                yield first
-                rest = _SPLITTABLE[t]
-                tok = Token(rest, tok.value[1:], ts + 1, tok.line, col + 1,
-                            tok.end_line, tok.end_column, te)
-                if rest == "GT" and angles and angles[-1] == len(stack):
-                    angles.pop()
-            elif t == "NUMBER":
-                if text[te:te + 1] == "." and _DOT_EXPONENT.match(text, te):
-                    ctx.number_errors.append((ts, te + 2,
-                                              "a float needs digits after `.` (write `1.0e5`)"))
-            elif t == "FN":
-                if _next_char(text, _end(tok)) == "*":
-                    raise PostLexStop("E0009", "generator functions (`fn*`) are not supported in weftc",
-                                      ts, te + 1)
-            elif t == "AMP":
-                m = _CHECKED_REF.match(text, te)
-                if m is not None:
-                    raise PostLexStop("E0009", f"`&{m.group(1)}` references are not supported in weftc",
-                                      ts, m.end(1))
-            elif t == "TYPE":
-                m = _TYPE_MODIFIER.match(text, te)
-                if m is not None:
-                    raise PostLexStop("E0009", f"`{m.group(1)}` types are not supported in weftc",
-                                      m.start(1), m.end(1))
-            elif t == "STATIC":
-                if _STATIC_MUT.match(text, te):
-                    ctx.unsupported.append((ts, te, "`static mut` is not supported in weftc"))
-            elif t in ("UNCLOSED_STRING", "UNCLOSED_RAW"):
-                regex = _STRING_RE if t == "UNCLOSED_STRING" else _RAW_RE
-                m = regex.match(text, ts)
-                if m is None:
-                    raise PostLexStop("E0003", "unterminated string literal", ts, te)
-                tok = Token("STRING" if t == "UNCLOSED_STRING" else "RAW_STRING", m.group(0),
-                            ts, tok.line, tok.column, tok.end_line, tok.end_column, m.end())
-            elif t == "UNCLOSED_COMMENT":
-                raise PostLexStop("E0004", "unterminated block comment: `/*` has no matching `*/`",
+            elif prev is not None:
+                pt = prev.type
+                glued = prev.end_pos == tok.start_pos
+                if pt == "IDENT":
+                    tok.type = ("REFINE_LBRACE" if glued and not _BODY_START.match(text, te)
+                                else "STRUCT_LBRACE")
+                elif pt == "GT" and glued:
+                    tok.type = "REFINE_LBRACE"
+            _open(tok, stack)
+        elif t == "LPAR" or t == "LSQB":
+            if (t == "LPAR" and prev is not None and prev2 is not None and prev.type == "IDENT"
+                    and prev2.type == "AT" and prev.end_pos == tok.start_pos
+                    and prev2.end_pos == prev.start_pos):
+                tok.type = "ATTR_LPAR"
+            _open(tok, stack)
+        elif t in _CLOSERS:
+            if not stack:
+                raise PostLexStop("E0006", f"unexpected closing `{tok.value}` with no opening bracket",
                                   ts, te)
-            elif t == "TAGGED_LITERAL":
-                tag = tok.value.split("#", 1)[0]
-                if tag == "route":
-                    raise PostLexStop("E0003", "unterminated route literal", ts, te)
-                raise PostLexStop("E0009", f"tagged literal `{tag}#` is not supported in weftc "
-                                  "(only `route#\"...\"` is)", ts, te)
-            prev2 = prev
-            prev = tok
-            yield tok
+            opener = stack[-1]
+            if _OPENERS.get(opener.type, "}") != tok.value:
+                raise PostLexStop(
+                    "E0006",
+                    f"mismatched closing `{tok.value}`: expected `{_OPENERS.get(opener.type, '}')}`",
+                    ts, te,
+                    label_at=(_start(opener), _end(opener), f"`{opener.value}` opened here"))
+            stack.pop()
+            depth = len(stack)
+            while angles and angles[-1] > depth:
+                angles.pop()
+            while heads and heads[-1][0] > depth:
+                heads.pop()
+        elif t in _HEAD_STARTERS:
+            if t == "FOR" and stack and stack[-1].type == "LSQB":
+                raise PostLexStop("E0009", "list comprehensions (`[e for x in xs]`) are not supported "
+                                  "in weftc; use a loop or `.map(...)`",
+                                  _start(stack[-1]), _end(stack[-1]))
+            heads.append([len(stack), 0, int(t == "PROVIDE")])
+        elif t == "LET":
+            if prev is not None and prev.type in ("IF", "WHILE") and heads and heads[-1][0] == len(stack):
+                heads[-1][1] = 1
+        elif t == "EQUAL":
+            if heads and heads[-1][1] and heads[-1][0] == len(stack):
+                heads[-1][1] = 0
+        elif t in _HEAD_ENDERS:
+            depth = len(stack)
+            while angles and angles[-1] >= depth:
+                angles.pop()
+            while heads and heads[-1][0] == depth:
+                heads.pop()
+        elif t == "LT":
+            if prev is not None and prev.end_pos == tok.start_pos and prev.type in _GENERIC_OWNERS:
+                angles.append(len(stack))
+                if prev.type == "IDENT" and _looks_generic(text, te):
+                    tok.type = "GENERIC_LT"
+        elif t == "GT":
+            if angles and angles[-1] == len(stack):
+                angles.pop()
+        elif t in _SPLITTABLE and angles and angles[-1] == len(stack):
+            # `List<List<Byte>>`: the first `>` closes the inner generic list.
+            angles.pop()
+            col = tok.column or 1
+            first = Token("GT", ">", ts, tok.line, col, tok.line, col + 1, ts + 1)
+            prev = first    # becomes prev2 below; the rest of `>>` becomes prev
+            rest = _SPLITTABLE[t]
+            tok = Token(rest, tok.value[1:], ts + 1, tok.line, col + 1,
+                        tok.end_line, tok.end_column, te)
+            if rest == "GT" and angles and angles[-1] == len(stack):
+                angles.pop()
+        elif t == "NUMBER":
+            if text[te:te + 1] == "." and _DOT_EXPONENT.match(text, te):
+                ctx.number_errors.append((ts, te + 2,
+                                          "a float needs digits after `.` (write `1.0e5`)"))
+        elif t == "FN":
+            if _next_char(text, _end(tok)) == "*":
+                raise PostLexStop("E0009", "generator functions (`fn*`) are not supported in weftc",
+                                  ts, te + 1)
+        elif t == "AMP":
+            m = _CHECKED_REF.match(text, te)
+            if m is not None:
+                raise PostLexStop("E0009", f"`&{m.group(1)}` references are not supported in weftc",
+                                  ts, m.end(1))
+        elif t == "TYPE":
+            m = _TYPE_MODIFIER.match(text, te)
+            if m is not None:
+                raise PostLexStop("E0009", f"`{m.group(1)}` types are not supported in weftc",
+                                  m.start(1), m.end(1))
+        elif t == "STATIC":
+            if _STATIC_MUT.match(text, te):
+                ctx.unsupported.append((ts, te, "`static mut` is not supported in weftc"))
+        elif t in ("UNCLOSED_STRING", "UNCLOSED_RAW"):
+            regex = _STRING_RE if t == "UNCLOSED_STRING" else _RAW_RE
+            m = regex.match(text, ts)
+            if m is None:
+                raise PostLexStop("E0003", "unterminated string literal", ts, te)
+            tok = Token("STRING" if t == "UNCLOSED_STRING" else "RAW_STRING", m.group(0),
+                        ts, tok.line, tok.column, tok.end_line, tok.end_column, m.end())
+        elif t == "UNCLOSED_COMMENT":
+            raise PostLexStop("E0004", "unterminated block comment: `/*` has no matching `*/`",
+                              ts, te)
+        elif t == "TAGGED_LITERAL":
+            tag = tok.value.split("#", 1)[0]
+            if tag == "route":
+                raise PostLexStop("E0003", "unterminated route literal", ts, te)
+            raise PostLexStop("E0009", f"tagged literal `{tag}#` is not supported in weftc "
+                              "(only `route#\"...\"` is)", ts, te)
+        self.prev2 = prev
+        self.prev = tok
+        if first is not None:
+            return first, tok
+        return tok
 
-    @staticmethod
-    def _open(tok: Token, stack: list[Token]) -> None:
+
+def _open(tok: Token, stack: list[Token]) -> None:
         stack.append(tok)
         if len(stack) > MAX_NESTING:
             raise PostLexStop("E0001", f"brackets nested more than {MAX_NESTING} levels deep",
                               _start(tok), _end(tok))
 
-    @staticmethod
-    def _check_unsupported(tok: Token, prev: Token | None, text: str) -> None:
+def _check_unsupported(tok: Token, prev: Token | None, text: str) -> None:
         word = tok.value
         ts, te = _start(tok), _end(tok)
         at_stmt = prev is None or prev.type in _STMT_BOUNDARY

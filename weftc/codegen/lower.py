@@ -1,0 +1,680 @@
+"""Function bodies as Python statements.
+
+How this works: `FnLowerer` walks one body. Expressions lower to Python
+expression text; constructs Python only has as statements (`?`, `match`,
+`if` and blocks in value position) are emitted as statements into the
+current block first and leave a temporary behind. A value is delivered to
+a *sink*: `return`, an assignment, or nothing.
+
+`?` becomes an early return: `if isinstance(t, Err): return t` (Result) or
+`if t is None: return None` (Maybe). `.await` becomes `await`. `Maybe<T>`
+is `T | None`, so `Some(x)` is `x` and a `match` puts its `None` arms
+first. A receiver's type (needed to pick a method's Python binding) comes
+from declared signatures: parameters, `let` annotations and the declared
+result of every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from weftc.codegen.context import Gen, Imports, Unsupported, py_name
+from weftc.codegen.pytypes import annotation
+from weftc.codegen.symbols import Method
+from weftc.modules import Symbol
+from weftc.syntax import ast
+
+_BINARY = {"&&": "and", "||": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=",
+           ">": ">", ">=": ">=", "+": "+", "-": "-", "*": "*", "%": "%", "/": "//",
+           "&": "&", "|": "|", "^": "^", "<<": "<<", ">>": ">>"}
+RETURN = "return"
+_ROUTE_METHODS = frozenset({"route", "get", "post", "put", "delete", "patch", "head", "options"})
+DISCARD = "discard"
+
+
+@dataclass(frozen=True, slots=True)
+class Ty:
+    """What codegen knows of a value's type: its declaration and written arguments."""
+
+    sym: Symbol
+    args: tuple[ast.TypeExpr, ...] = ()
+    module: str = ""
+
+
+@dataclass(slots=True)
+class FnLowerer:
+    gen: Gen
+    imports: Imports
+    module: str
+    is_async: bool
+    in_method_of: Symbol | None = None
+    lines: list[str] = field(default_factory=list)
+    depth: int = 1
+    env: dict[str, Ty | None] = field(default_factory=dict)
+    counter: int = 0
+
+    # ------------------------------------------------------------ plumbing
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def temp(self, stem: str = "t") -> str:
+        self.counter += 1
+        return f"_{stem}{self.counter}"
+
+    def bind_local(self, name: str, ty: Ty | None) -> str:
+        self.env[name] = ty
+        return py_name(name)
+
+    def ty_of_typeexpr(self, t: ast.TypeExpr | None) -> Ty | None:
+        while isinstance(t, ast.RefType | ast.RefinedType):
+            t = t.target if isinstance(t, ast.RefType) else t.base
+        if isinstance(t, ast.PathType):
+            sym = self.gen.symbols.lookup_path(self.module, t.path)
+            if sym is not None:
+                if isinstance(sym.decl, ast.TypeDecl) and isinstance(sym.decl.body, ast.PathType) \
+                        and sym.qualified not in self.gen.user_types:
+                    return Ty(sym, t.args, self.module)
+                return Ty(sym, t.args, self.module)
+        return None
+
+    # ------------------------------------------------------------ bodies
+
+    def body(self, e: ast.Expr, returns: bool) -> list[str]:
+        self.deliver(e, RETURN if returns else DISCARD)
+        if not self.lines:
+            self.emit("pass")
+        return self.lines
+
+    def deliver(self, e: ast.Expr, sink: str) -> None:
+        """Lower `e` and hand its value to `sink` (RETURN, DISCARD or a variable)."""
+        match e:
+            case ast.Block(stmts=stmts, tail=tail):
+                for s in stmts:
+                    self.statement(s)
+                if tail is not None:
+                    self.deliver(tail, sink)
+                elif sink not in (RETURN, DISCARD):
+                    self.emit(f"{sink} = None")
+                return
+            case ast.If(condition=cond, then=then, else_=other):
+                if isinstance(cond, ast.LetCondition):
+                    raise Unsupported(cond.span, "`if let` conditions")
+                self.emit(f"if {self.expr(cond)}:")
+                self.nested(then, sink)
+                if other is not None:
+                    self.emit("else:")
+                    self.nested(other, sink)
+                elif sink not in (RETURN, DISCARD):
+                    self.emit("else:")
+                    self.depth += 1
+                    self.emit(f"{sink} = None")
+                    self.depth -= 1
+                return
+            case ast.Match():
+                self.match(e, sink)
+                return
+            case ast.Return(value=value):
+                if value is None:
+                    self.emit("return None")
+                else:
+                    self.deliver(value, RETURN)
+                return
+        text = self.expr(e)
+        if sink == RETURN:
+            self.emit(f"return {text}")
+        elif sink == DISCARD:
+            if text.startswith("(await ") and text.endswith(")"):
+                text = text[1:-1]
+            if text != "None":
+                self.emit(text)
+        else:
+            self.emit(f"{sink} = {text}")
+
+    def nested(self, e: ast.Expr, sink: str) -> None:
+        self.depth += 1
+        start = len(self.lines)
+        self.deliver(e, sink)
+        if len(self.lines) == start:
+            self.emit("pass")
+        self.depth -= 1
+
+    def statement(self, s: ast.Stmt) -> None:
+        self.emit(f"# {self.gen.where(s.span)}") if False else None
+        match s:
+            case ast.LetStmt(pattern=ast.IdentPat(name=name, subpattern=None), type=t,
+                             value=value, else_block=None) if value is not None:
+                ty = self.ty_of_typeexpr(t) if t is not None else self.ty(value)
+                target = py_name(name.name)
+                if t is not None:
+                    ann = annotation(self.gen, self.imports, self.module, t)
+                    self.emit(f"{target}: {ann}")
+                self.deliver(value, target)
+                self.bind_local(name.name, ty)
+            case ast.LetStmt(pattern=ast.TuplePat(elements=elems), value=value,
+                             else_block=None) if value is not None and all(
+                    isinstance(p, ast.IdentPat) for p in elems):
+                names = [self.bind_local(p.name.name, None) for p in elems
+                         if isinstance(p, ast.IdentPat)]
+                self.emit(f"{', '.join(names)} = {self.expr(value)}")
+            case ast.ExprStmt(expr=expr):
+                self.deliver(expr, DISCARD)
+            case _:
+                raise Unsupported(s.span, f"the statement `{type(s).__name__}`")
+
+    # ------------------------------------------------------------ match
+
+    def match(self, m: ast.Match, sink: str) -> None:
+        scrutinee = self.expr(m.scrutinee)
+        arms = list(m.arms)
+        # Maybe<T> is `T | None`: a `Some(x)` pattern is a capture, which Python
+        # only allows last, so the (disjoint) `None` arms go first.
+        if any(_is_none_pat(a.pattern) for a in arms):
+            arms = [a for a in arms if _is_none_pat(a.pattern)] + \
+                   [a for a in arms if not _is_none_pat(a.pattern)]
+        self.emit(f"match {scrutinee}:")
+        self.depth += 1
+        irrefutable = False
+        for arm in arms:
+            pat, binds = self.pattern(arm.pattern)
+            for b in binds:
+                self.bind_local(b, None)
+            guard = f" if {self.expr(arm.guard)}" if arm.guard is not None else ""
+            if irrefutable:
+                raise Unsupported(arm.span, "a match arm after an arm that matches everything")
+            irrefutable = guard == "" and (pat == "_" or (pat.isidentifier() and pat != "None"))
+            self.emit(f"case {pat}{guard}:")
+            self.nested(arm.body, sink)
+        if not irrefutable:
+            self.emit("case _:")
+            self.depth += 1
+            self.emit('raise AssertionError("unreachable: the match is exhaustive")')
+            self.depth -= 1
+        self.depth -= 1
+
+    def pattern(self, p: ast.Pattern) -> tuple[str, list[str]]:
+        match p:
+            case ast.WildcardPat():
+                return "_", []
+            case ast.IdentPat(name=name, subpattern=None):
+                if name.name == "None":
+                    return "None", []
+                variant = self.unit_variant(ast.Path(p.span, (name,)))
+                if variant is not None:
+                    return variant, []
+                return py_name(name.name), [name.name]
+            case ast.LiteralPat(value=value):
+                return self.expr(value), []
+            case ast.PathPat(path=path):
+                variant = self.unit_variant(path)
+                if variant is None:
+                    raise Unsupported(p.span, f"the pattern `{path.dotted}`")
+                return variant, []
+            case ast.VariantPat(path=path, args=args):
+                subs = [self.pattern(a) for a in args]
+                binds = [b for _, bs in subs for b in bs]
+                last = path.segments[-1].name
+                if path.dotted == "Some" and len(subs) == 1:
+                    return subs[0][0], binds
+                if path.dotted in ("Ok", "Err"):
+                    result_cls = self.imports.need("weft.result", path.dotted)
+                    return f"{result_cls}({', '.join(s for s, _ in subs)})", binds
+                variant_cls = self.variant_class(path)
+                if variant_cls is None:
+                    raise Unsupported(p.span, f"the pattern `{path.dotted}(..)` (variant `{last}`)")
+                return f"{variant_cls}({', '.join(s for s, _ in subs)})", binds
+            case ast.TuplePat(elements=elems):
+                subs = [self.pattern(a) for a in elems]
+                return f"({', '.join(s for s, _ in subs)},)", [b for _, bs in subs for b in bs]
+            case ast.OrPat(alternatives=alts):
+                subs = [self.pattern(a) for a in alts]
+                if any(bs for _, bs in subs):
+                    raise Unsupported(p.span, "bindings inside an or-pattern")
+                return " | ".join(s for s, _ in subs), []
+        raise Unsupported(p.span, f"the pattern `{type(p).__name__}`")
+
+    def variant_class(self, path: ast.Path) -> str | None:
+        names = [s.name for s in path.segments]
+        if len(names) < 2:
+            return None
+        sym = self.gen.symbols.lookup(self.module, names[-2])
+        if sym is None or sym.qualified not in self.gen.sum_variants:
+            return None
+        cls = self.gen.sum_variants[sym.qualified].get(names[-1])
+        return self.imports.need(self.gen.package + ".types", cls) if cls else None
+
+    def unit_variant(self, path: ast.Path) -> str | None:
+        cls = self.variant_class(path)
+        return f"{cls}()" if cls is not None else None
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, e: ast.Expr) -> str:
+        match e:
+            case ast.IntLit(value=v):
+                return repr(v)
+            case ast.FloatLit(value=v):
+                return repr(v)
+            case ast.BoolLit(value=v):
+                return "True" if v else "False"
+            case ast.TextLit(value=v) | ast.CharLit(value=v):
+                return repr(v)
+            case ast.Tuple(elements=()):
+                return "None"
+            case ast.Tuple(elements=elems):
+                return f"({', '.join(self.expr(x) for x in elems)},)"
+            case ast.Paren(expr=inner):
+                return f"({self.expr(inner)})"
+            case ast.FString():
+                return self.fstring(e)
+            case ast.Name(name=name):
+                return self.name(e, name)
+            case ast.Field():
+                return self.field(e)
+            case ast.Call():
+                return self.call(e)
+            case ast.MethodCall():
+                return self.method_call(e)
+            case ast.Await(target=target):
+                if not self.is_async:
+                    raise Unsupported(e.span, "`.await` outside an async function")
+                return f"(await {self.expr(target)})"
+            case ast.Try(target=target):
+                return self.try_(e, target)
+            case ast.Unary(op="!", operand=x):
+                return f"(not {self.expr(x)})"
+            case ast.Unary(op="-", operand=x):
+                return f"(-{self.expr(x)})"
+            case ast.Unary(op="&" | "&mut" | "*", operand=x):
+                return self.expr(x)
+            case ast.Binary(op=op, left=left, right=right) if op in _BINARY:
+                return f"({self.expr(left)} {_BINARY[op]} {self.expr(right)})"
+            case ast.Closure():
+                return self.closure(e)
+            case ast.RecordLit():
+                return self.record(e)
+            case ast.Block() | ast.If() | ast.Match():
+                tmp = self.temp("v")
+                self.deliver(e, tmp)
+                return tmp
+            case ast.Return():
+                self.deliver(e, DISCARD)
+                return "None"
+        raise Unsupported(e.span, f"the expression `{type(e).__name__}`")
+
+    def fstring(self, e: ast.FString) -> str:
+        out: list[str] = []
+        for part in e.parts:
+            if isinstance(part, ast.FStringText):
+                out.append(part.value.replace("{", "{{").replace("}", "}}"))
+                continue
+            value = self.expr(part.expr)
+            if any(c in value for c in "'\"\\{}"):
+                tmp = self.temp("f")
+                self.emit(f"{tmp} = {value}")
+                value = tmp
+            spec = f":{part.spec}" if part.spec else ""
+            out.append("{" + value + spec + "}")
+        text = "".join(out)
+        return "f" + repr(text) if "{" in text else repr(text.replace("{{", "{").replace("}}", "}"))
+
+    def name(self, e: ast.Expr, name: str) -> str:
+        if name in self.env:
+            return py_name(name)
+        if name == "None":
+            return "None"
+        if name == "self" and self.in_method_of is not None:
+            return "self"
+        sym = self.gen.symbols.lookup(self.module, name)
+        if sym is not None and sym.qualified in self.gen.user_fns:
+            return self.user_fn_ref(sym)
+        if sym is not None and isinstance(sym.decl, ast.ConstDecl) and sym.decl.value is not None:
+            return self.expr(sym.decl.value)
+        if sym is not None and isinstance(sym.decl, ast.FnDecl):
+            binding = self.gen.symbols.fn_binding(sym)
+            if binding is not None:
+                self.gen.check_unimplemented(sym, e.span, binding.unimplemented)
+                if binding.python is not None:
+                    return self.imports.target(binding.python)
+        raise Unsupported(e.span, f"the name `{name}` as a value")
+
+    def user_fn_ref(self, sym: Symbol) -> str:
+        pyname = self.gen.user_fns[sym.qualified]
+        if self.in_method_of is not None:
+            raise Unsupported(sym.decl.span, "a method that calls a top-level function")
+        return pyname
+
+    def static_target(self, e: ast.Expr) -> Symbol | None:
+        """The type or context a `Name` names when it is not a local value."""
+        if isinstance(e, ast.Name) and e.name not in self.env:
+            sym = self.gen.symbols.lookup(self.module, e.name)
+            if sym is not None and isinstance(sym.decl, ast.TypeDecl | ast.ContextDecl
+                                              | ast.ProtocolDecl):
+                return sym
+        return None
+
+    def field(self, e: ast.Field) -> str:
+        owner = self.static_target(e.target)
+        if owner is not None:
+            if owner.qualified in self.gen.contexts:
+                return f"{self.context_instance(owner)}.{py_name(e.name.name)}"
+            if owner.qualified == "core.net.http.Method":
+                return repr(e.name.name.upper())
+            variant = self.unit_variant(ast.Path(e.span, (ast.Ident(e.target.span, owner.name),
+                                                          e.name)))
+            if variant is not None:
+                return variant
+            binding = self.gen.symbols.type_binding(owner)
+            for variant_decl in _variants(owner):
+                if variant_decl.name.name == e.name.name:
+                    target = _attr_python(variant_decl.attributes)
+                    if target is not None:
+                        return self.imports.target(target)
+            if binding is not None and binding.python is not None:
+                return f"{self.imports.target(binding.python)}.{e.name.name}"
+            raise Unsupported(e.span, f"`{owner.name}.{e.name.name}`")
+        return f"{self.expr(e.target)}.{py_name(e.name.name)}"
+
+    def context_instance(self, sym: Symbol) -> str:
+        return self.imports.need(self.gen.package + ".contexts", self.gen.contexts[sym.qualified])
+
+    def args(self, args: tuple[ast.Expr, ...]) -> str:
+        return ", ".join(self.expr(a) for a in args)
+
+    def call(self, e: ast.Call) -> str:
+        callee = e.callee
+        if isinstance(callee, ast.Name) and callee.name not in self.env:
+            n = callee.name
+            if n == "Some" and len(e.args) == 1:
+                return self.expr(e.args[0])
+            if n in ("Ok", "Err") and len(e.args) == 1:
+                return f"{self.imports.need('weft.result', n)}({self.expr(e.args[0])})"
+            if n in ("Json", "Path", "Query") and len(e.args) == 1:
+                cls = self.imports.need(self.gen.package + "._support", n)
+                return f"{cls}({self.expr(e.args[0])})"
+            if n == "len" and len(e.args) == 1:
+                return f"len({self.expr(e.args[0])})"
+            sym = self.gen.symbols.lookup(self.module, n)
+            if sym is not None and sym.qualified in self.gen.user_fns \
+                    and sym.qualified not in self.gen.contexts:
+                return f"{self.user_fn_ref(sym)}({self.args(e.args)})"
+        if isinstance(callee, ast.Field):
+            owner = self.static_target(callee.target)
+            if owner is not None:
+                return self.static_call(e, owner, callee.name.name, e.args)
+        if isinstance(callee, ast.Name | ast.Paren | ast.Field):
+            return f"{self.expr(callee)}({self.args(e.args)})"
+        raise Unsupported(e.span, "this kind of call")
+
+    def static_call(self, e: ast.Expr, owner: Symbol, member: str,
+                    args: tuple[ast.Expr, ...]) -> str:
+        if owner.qualified in self.gen.contexts:
+            return f"{self.context_instance(owner)}.{py_name(member)}({self.args(args)})"
+        cls = self.variant_class(ast.Path(e.span, (ast.Ident(e.span, owner.name),
+                                                   ast.Ident(e.span, member))))
+        if cls is not None:
+            return f"{cls}({self.args(args)})"
+        if owner.qualified in self.gen.user_types:
+            pyname = self.imports.need(self.gen.package + ".types", self.gen.user_types[owner.qualified])
+            return f"{pyname}.{py_name(member)}({self.args(args)})"
+        method = self.gen.symbols.method(owner, member, len(args))
+        if method is None:
+            raise Unsupported(e.span, f"`{owner.name}.{member}` (no such declaration)")
+        self.gen.check_unimplemented(owner, e.span, method.binding.unimplemented)
+        special = _INTRINSIC_STATIC.get(f"{owner.qualified}.{member}")
+        if special is not None:
+            return special(self, [self.expr(a) for a in args])
+        if method.binding.python is None:
+            raise Unsupported(e.span, f"`{owner.name}.{member}` has no Python binding")
+        return f"{self.imports.target(method.binding.python)}({self.args(args)})"
+
+    def method_call(self, e: ast.MethodCall) -> str:
+        owner = self.static_target(e.receiver)
+        if owner is not None:
+            return self.static_call(e, owner, e.method.name, e.args)
+        recv_ty = self.ty(e.receiver)
+        recv = self.expr(e.receiver)
+        name = e.method.name
+        if recv_ty is not None and recv_ty.sym.qualified == "core.net.weft.router.Router" \
+                and name in _ROUTE_METHODS:
+            args = self.route_args(e, name)
+        else:
+            args = [self.expr(a) for a in e.args]
+        if recv_ty is not None and recv_ty.sym.qualified == "core.net.weft.app.WeftApp" \
+                and name == "bind" and e.args and isinstance(e.args[0], ast.TextLit):
+            self.gen.bind_literals.append(e.args[0].value)
+        if recv_ty is not None:
+            key = f"{recv_ty.sym.qualified}.{name}"
+            special = _INTRINSIC_METHODS.get(key)
+            if special is not None:
+                return special(self, [recv, *args])
+            method = self.gen.symbols.method(recv_ty.sym, name, len(args))
+            if method is not None:
+                self.gen.check_unimplemented(recv_ty.sym, e.span, method.binding.unimplemented)
+                return self.bound_method(recv, method, args, recv_ty.sym)
+            if recv_ty.sym.qualified == "core.prelude.Maybe":
+                raise Unsupported(e.span, f"the method `Maybe.{name}`")
+        return f"{recv}.{py_name(name)}({', '.join(args)})"
+
+    def route_args(self, e: ast.MethodCall, name: str) -> list[str]:
+        """Arguments of `.route(..)`/`.get(..)`: a user handler becomes its endpoint."""
+        args = [self.expr(a) for a in e.args[:-1]]
+        handler = e.args[-1] if e.args else None
+        label = "?"
+        if isinstance(handler, ast.Name) and handler.name not in self.env:
+            sym = self.gen.symbols.lookup(self.module, handler.name)
+            if sym is not None and sym.qualified in self.gen.endpoints:
+                args.append(self.gen.endpoints[sym.qualified])
+                label = sym.name
+        if len(args) < len(e.args):
+            args.append(self.expr(e.args[-1]))
+        method = name.upper() if name != "route" else ""
+        if name == "route" and len(e.args) == 3:
+            method = args[1].strip("'\"")
+        path = e.args[0].value if e.args and isinstance(e.args[0], ast.TextLit) else "?"
+        where = self.gen.where(e.args[0].span if e.args else e.span)
+        self.gen.routes.append((method, path, label, where))
+        return args
+
+    def bound_method(self, recv: str, method: Method, args: list[str], owner: Symbol) -> str:
+        if owner.qualified in self.gen.user_types:
+            return f"{recv}.{py_name(method.decl.name.name)}({', '.join(args)})"
+        target = method.binding.python
+        type_binding = self.gen.symbols.type_binding(owner)
+        if target is not None and type_binding is not None and type_binding.python is not None \
+                and target.startswith(type_binding.python + "."):
+            attr = target[len(type_binding.python) + 1:]
+            return f"{recv}.{attr}({', '.join(args)})"
+        if target is not None:
+            return f"{self.imports.target(target)}({', '.join([recv, *args])})"
+        return f"{recv}.{py_name(method.decl.name.name)}({', '.join(args)})"
+
+    def try_(self, e: ast.Try, target: ast.Expr) -> str:
+        ty = self.ty(target)
+        value = self.expr(target)
+        tmp = self.temp("r")
+        self.emit(f"{tmp} = {value}")
+        if ty is not None and ty.sym.qualified == "core.prelude.Maybe":
+            self.emit(f"if {tmp} is None:")
+            self.depth += 1
+            self.emit("return None")
+            self.depth -= 1
+            return tmp
+        err = self.imports.need("weft.result", "Err")
+        self.emit(f"if isinstance({tmp}, {err}):")
+        self.depth += 1
+        self.emit(f"return {tmp}")
+        self.depth -= 1
+        return f"{tmp}.value"
+
+    def closure(self, e: ast.Closure) -> str:
+        names: list[str] = []
+        for p in e.params:
+            if not isinstance(p.pattern, ast.IdentPat):
+                raise Unsupported(p.span, "a destructuring closure parameter")
+            names.append(p.pattern.name.name)
+        saved = dict(self.env)
+        for n in names:
+            self.env[n] = None
+        mark = len(self.lines)
+        body = self.expr(e.body)
+        self.env = saved
+        if len(self.lines) != mark:
+            raise Unsupported(e.span, "a closure whose body needs statements; "
+                              "write it as a named fn")
+        params = ", ".join(py_name(n) for n in names)
+        return f"(lambda {params}: {body})" if params else f"(lambda: {body})"
+
+    def record(self, e: ast.RecordLit) -> str:
+        sym = self.gen.symbols.lookup_path(self.module, e.path)
+        if sym is None or not isinstance(sym.decl, ast.TypeDecl):
+            raise Unsupported(e.span, f"the record literal `{e.path.dotted} {{..}}`")
+        renames: dict[str, str] = {}
+        if isinstance(sym.decl.body, ast.RecordType):
+            for f in sym.decl.body.fields:
+                alt = _attr_python(f.attributes)
+                if alt is not None:
+                    renames[f.name.name] = alt
+        fields = []
+        for fi in e.fields:
+            value = self.expr(fi.value) if fi.value is not None \
+                else self.name(ast.Name(fi.span, fi.name.name), fi.name.name)
+            fields.append(f"{renames.get(fi.name.name, py_name(fi.name.name))}={value}")
+        if e.base is not None:
+            replace = self.imports.need("dataclasses", "replace")
+            return f"{replace}({', '.join([self.expr(e.base), *fields])})"
+        if sym.qualified in self.gen.user_types:
+            cls = self.imports.need(self.gen.package + ".types", self.gen.user_types[sym.qualified])
+        else:
+            binding = self.gen.symbols.type_binding(sym)
+            if binding is None or binding.python is None:
+                raise Unsupported(e.span, f"the record `{sym.name}` has no Python binding")
+            cls = self.imports.target(binding.python)
+        return f"{cls}({', '.join(fields)})"
+
+    # ------------------------------------------------------------ types of values
+
+    def ty(self, e: ast.Expr) -> Ty | None:
+        """The declared type of `e` when the signatures say it; None otherwise."""
+        match e:
+            case ast.Name(name=name):
+                return self.env.get(name)
+            case ast.Paren(expr=inner) | ast.Await(target=inner):
+                return self.ty(inner)
+            case ast.Try(target=inner):
+                t = self.ty(inner)
+                if t is not None and t.sym.qualified in ("core.prelude.Result",
+                                                         "core.prelude.Maybe") and t.args:
+                    return self.arg_ty(t, t.args[0])
+                return None
+            case ast.Call(callee=ast.Field(target=target, name=member), args=args):
+                owner = self.static_target(target)
+                if owner is not None:
+                    return self.ret_ty(owner, member.name, len(args), None)
+            case ast.Call(callee=ast.Name(name=name)):
+                sym = self.gen.symbols.lookup(self.module, name)
+                if sym is not None and isinstance(sym.decl, ast.FnDecl):
+                    return self.ty_in(sym.module, sym.decl.ret)
+            case ast.MethodCall(receiver=recv, method=member, args=args):
+                owner = self.static_target(recv)
+                if owner is not None:
+                    return self.ret_ty(owner, member.name, len(args), None)
+                rt = self.ty(recv)
+                if rt is not None:
+                    return self.ret_ty(rt.sym, member.name, len(args), rt)
+        return None
+
+    def ty_in(self, module: str, t: ast.TypeExpr | None) -> Ty | None:
+        saved = self.module
+        self.module = module
+        try:
+            return self.ty_of_typeexpr(t)
+        finally:
+            self.module = saved
+
+    def arg_ty(self, outer: Ty, t: ast.TypeExpr) -> Ty | None:
+        return self.ty_in(outer.module or self.module, t)
+
+    def ret_ty(self, owner: Symbol, member: str, argc: int, recv: Ty | None) -> Ty | None:
+        if owner.qualified in self.gen.contexts and isinstance(owner.decl, ast.ContextDecl):
+            for m in owner.decl.members:
+                if isinstance(m, ast.FnDecl) and m.name.name == member:
+                    return self.ty_in(owner.module, m.ret)
+            return None
+        if owner.qualified == "core.prelude.Result" and member == "map_err" and recv is not None:
+            return recv
+        method = self.gen.symbols.method(owner, member, argc)
+        if method is None or method.decl.ret is None:
+            return None
+        ret = method.decl.ret
+        if isinstance(ret, ast.PathType) and ret.path.dotted == "Self":
+            return Ty(owner, (), owner.module)
+        return self.ty_in(method.module, ret)
+
+
+def _is_none_pat(p: ast.Pattern) -> bool:
+    return (isinstance(p, ast.IdentPat) and p.name.name == "None") or \
+        (isinstance(p, ast.PathPat) and p.path.dotted == "None")
+
+
+def _variants(sym: Symbol) -> tuple[ast.Variant, ...]:
+    if isinstance(sym.decl, ast.TypeDecl) and isinstance(sym.decl.body, ast.SumType):
+        return sym.decl.body.variants
+    return ()
+
+
+def _attr_python(attrs: tuple[ast.Attribute, ...]) -> str | None:
+    from weftc.modules.bindings import python_target
+    return python_target(attrs)
+
+
+def _with_body(low: FnLowerer, a: list[str]) -> str:
+    return f"{low.imports.need(low.gen.package + '._support', 'with_body')}({a[0]}, {a[1]})"
+
+
+def _status_code(low: FnLowerer, a: list[str]) -> str:
+    return f"{a[0]}.status"
+
+
+Lowering = Callable[["FnLowerer", list[str]], str]
+
+
+def _supervisor_config(strategy: str) -> Lowering:
+    def make(low: FnLowerer, a: list[str]) -> str:
+        cfg = low.imports.need("weft.supervisor", "SupervisorConfig")
+        strat = low.imports.need("weft.supervisor", "Strategy")
+        return f"{cfg}(strategy={strat}.{strategy})"
+    return make
+
+
+def _serve(low: FnLowerer, a: list[str]) -> str:
+    return f"{low.imports.need(low.gen.package + '._support', 'serve_app')}({a[0]})"
+
+
+def _bind(low: FnLowerer, a: list[str]) -> str:
+    helper = low.imports.need(low.gen.package + "._support", "bind_address")
+    return f"{a[0]}.bind({helper}({a[1]}))"
+
+
+# Intrinsic members and the few bindings codegen routes through the package's
+# `_support` module (bind override, supervised serving).
+_INTRINSIC_METHODS: dict[str, Lowering] = {
+    "core.net.http.Response.with_body": _with_body,
+    "core.net.http.Response.status_code": _status_code,
+    "core.net.weft.app.WeftApp.serve": _serve,
+    "core.net.weft.app.WeftApp.bind": _bind,
+    "core.prelude.Maybe.is_some": lambda low, a: f"({a[0]} is not None)",
+    "core.prelude.Maybe.is_none": lambda low, a: f"({a[0]} is None)",
+    "core.prelude.Maybe.unwrap_or": lambda low, a: f"({a[0]} if {a[0]} is not None else {a[1]})",
+    "core.prelude.Text.len": lambda low, a: f"len({a[0]})",
+    "core.prelude.Text.is_empty": lambda low, a: f"(len({a[0]}) == 0)",
+    "core.prelude.Text.to_text": lambda low, a: f"str({a[0]})",
+    "core.prelude.Text.clone": lambda low, a: a[0],
+    "core.prelude.Int.to_text": lambda low, a: f"str({a[0]})",
+}
+_INTRINSIC_STATIC: dict[str, Lowering] = {
+    "core.runtime.supervisor.SupervisorConfig.one_for_one": _supervisor_config("ONE_FOR_ONE"),
+    "core.runtime.supervisor.SupervisorConfig.one_for_all": _supervisor_config("ONE_FOR_ALL"),
+    "core.runtime.supervisor.SupervisorConfig.rest_for_one": _supervisor_config("REST_FOR_ONE"),
+}
