@@ -1,0 +1,1 @@
+"""Benchmark harnesses (not shipped; run with `make bench`)."""
