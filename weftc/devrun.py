@@ -1,48 +1,59 @@
-"""`make run`: what a newcomer sees first.
+"""`make run`: build `examples/rest_api.vr` and serve it, with curl lines to try.
 
-Checks every example program with the compiler stages that exist, prints
-their canonical form's first lines, then serves the runtime's hello-world
-(`examples/python/hello.py`) with curl lines to try. Code generation from
-`.vr` (issue 4) replaces the last step with the compiled REST example.
+The package is built into `.weft-cache/<key>/` (unchanged programs are not
+rebuilt) and served on `--bind` (127.0.0.1:8080). The JWT layer's secret
+comes from the `Config` context: `WEFT_JWT_SECRET`, else the development
+default of `examples/rest_api_sqlite.py`; a development token signed with
+it is printed for the curl lines.
 """
 
 from __future__ import annotations
 
 import argparse
-import runpy
+import os
 import sys
 from pathlib import Path
 
+from weftc.build import build, cache_dir
+from weftc.cli import version
 from weftc.diagnostics import render_human
-from weftc.pipeline import check_file
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "rest_api.vr"
+# The same development default as examples/rest_api_sqlite.py's EnvConfig.
+DEV_JWT_SECRET = "weft-development-secret-not-for-production-use"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="make run")
     ap.add_argument("--bind", default="127.0.0.1:8080")
     args = ap.parse_args(argv)
-    failed = 0
-    for path in sorted((ROOT / "examples").glob("*.vr")):
-        result = check_file(str(path))
-        status = "ok" if result.ok else "FAILED"
-        print(f"weftc check {path.relative_to(ROOT)}: {status}")
-        if not result.ok:
-            failed += 1
-            print(render_human(result.diagnostics, result.sources), file=sys.stderr)
-    if failed:
+    out = cache_dir(EXAMPLE, version())
+    result = build(EXAMPLE, out, version())
+    if result.package is None:
+        print(render_human(result.diagnostics, result.sources), file=sys.stderr)
         return 1
-    host, _, port = args.bind.rpartition(":")
-    print()
-    print("Code generation from .vr is not built yet (issue 4); serving the runtime's")
-    print(f"Python hello-world instead on http://{args.bind}/ . Try:")
-    print(f"  curl -i http://{host}:{port}/")
-    print(f"  curl -i http://{host}:{port}/hello/Ada")
-    print("Ctrl-C stops it (graceful shutdown).")
-    sys.argv = ["hello.py", "--bind", args.bind]
-    runpy.run_path(str(ROOT / "examples" / "python" / "hello.py"), run_name="__main__")
-    return 0
+    state = "unchanged, reused" if result.reused else "built"
+    print(f"weftc build {EXAMPLE.relative_to(ROOT)}: {state} -> {out / result.package}")
+    from weft.layers import mint_dev_token
+
+    secret = os.environ.get("WEFT_JWT_SECRET", DEV_JWT_SECRET)
+    token = mint_dev_token(secret, ttl_seconds=24 * 3600)
+    base = f"http://{args.bind}"
+    auth = f"-H 'authorization: Bearer {token}'"
+    print(f"\nServing on {base} (JWT secret from WEFT_JWT_SECRET, else the development default).")
+    print("Try:")
+    print(f"  curl -i {auth} -H 'content-type: application/json' \\\n"
+          f"       -d '{{\"id\": 1, \"name\": \"Ada\", \"email\": \"ada@example.org\"}}' {base}/users")
+    print(f"  curl -i {auth} {base}/users/1")
+    print(f"  curl -i {auth} {base}/users/999      # 404 from ApiError.NotFound")
+    print(f"  curl -i {auth} {base}/users/abc      # 400 problem+json")
+    print(f"  curl -i {base}/users/1               # 401: no token")
+    print("Ctrl-C stops it (graceful shutdown).\n", flush=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(out), env.get("PYTHONPATH", "")) if p)
+    # Become the server, so signals reach it directly (no orphan on SIGTERM).
+    os.execve(sys.executable, [sys.executable, "-m", result.package, "--bind", args.bind], env)
 
 
 if __name__ == "__main__":
