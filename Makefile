@@ -30,11 +30,12 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/python -m weftc.devrun --bind $(BIND)
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Part of `make test`: ruff everywhere, mypy --strict on both packages.
 lint: $(STAMP)
-	$(BIN)/ruff check weftc runtime tests bench
+	$(BIN)/ruff check weftc runtime tests bench examples
 	$(BIN)/mypy weftc runtime/weft
 
 bench: $(STAMP) system-deps
