@@ -44,6 +44,8 @@ from weftc.types.model import (
 )
 
 JSON_DESERIALIZE = "core.net.weft.json_extractor.JsonDeserialize"
+# Verum's thread-safety markers; every type has them (a Weft program runs on one event loop).
+MARKERS = frozenset({"core.prelude.Send", "core.prelude.Sync"})
 
 # The seed's extractors are used without a mount (hello world's `Path(name): Path<Text>`):
 # when a program loads core.net.weft, these names are visible everywhere as a last resort.
@@ -432,12 +434,18 @@ class World:
             return self.bounds.get(t, ())
         if isinstance(t, OpaqueT):
             return t.bounds
+        if isinstance(t, AssocT) and t.protocol is not None:
+            # `type Output: Display` in the protocol: `Self.Output` has Display's members.
+            decl = self._protocol_assoc(t.protocol, t.name)
+            if decl is not None and decl.bounds:
+                return self.lower_bounds(decl.bounds, TypeEnv(t.protocol.module))
         return ()
 
     def implements(self, t: Type, proto: str, depth: int = 0) -> bool:
         """Whether `t` implements the protocol `proto` (qualified); unknowns do."""
         t = m.strip(t)
-        if depth > 8 or isinstance(t, (m.Unknown, m.Var, AssocT)) or t == NEVER:
+        if depth > 8 or isinstance(t, (m.Unknown, m.Var, AssocT)) or t == NEVER \
+                or proto in MARKERS:
             return True
         bounds = self.bounds_of(t)
         if bounds or isinstance(t, (TypeVar, OpaqueT)):

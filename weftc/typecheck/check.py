@@ -32,6 +32,7 @@ class Checker(Exprs):
     def __init__(self, program: Program, world: World) -> None:
         super().__init__(program, world)
         self.nested = []
+        self.items = Scope()
         self._pending_bounds = []
         self.checked: list[Signature] = []
 
@@ -44,9 +45,9 @@ class Checker(Exprs):
             for item in info.items:
                 self.item(item, impls)
         while self.nested:
-            decl, module = self.nested.pop(0)
+            decl, module, items = self.nested.pop(0)
             self.module = module
-            self.function(decl, module, kind="nested", owner=None)
+            self.function(decl, module, kind="nested", owner=None, items=items)
         for t, proto, node in self._pending_bounds:
             z = self.subst.zonk(t)
             if not self.world.implements(z, proto.qualified) and node is not None:
@@ -131,7 +132,7 @@ class Checker(Exprs):
 
     def function(self, decl: ast.FnDecl, module: str, *, kind: str, owner: str | None,
                  impl: ImplInfo | None = None, self_type: Type | None = None,
-                 vars_: dict[str, Type] | None = None) -> None:
+                 vars_: dict[str, Type] | None = None, items: Scope | None = None) -> None:
         sig = self.signature(decl, module, kind=kind, owner=owner, impl=impl,
                              self_type=self_type, vars_=vars_)
         if decl.body is None:
@@ -141,7 +142,8 @@ class Checker(Exprs):
         env.vars.update(vars_ or {})
         self.env = env
         self.module = module
-        self.scope = Scope()
+        self.items = items if items is not None else Scope()
+        self.scope = Scope(self.items)
         if sig.self_kind is not None and sig.self_type is not None:
             st = sig.self_type
             self.scope.bind("self", Binding(new_local("self", decl.name.span,

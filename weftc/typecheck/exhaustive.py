@@ -25,7 +25,7 @@ class CtorInfo:
     name: str
     arity: int
     label: str
-    shape: str = "tuple"  # "tuple", "record", "unit", "literal"
+    shape: str = "tuple"  # "tuple", "record", "unit", "literal", "slice" (nil/cons)
 
 
 class Space:
@@ -124,6 +124,8 @@ def useful(rows: list[Row], q: Row, depth: int = 0) -> Row | None:
 def show(s: Space) -> str:
     """A witness in Verum pattern syntax (`ApiError.Unauthorized`, `Ok(Some(_))`)."""
     if isinstance(s, Ctor):
+        if s.shape == "slice":
+            return _show_slice(s)
         if s.shape == "tuple" and s.label == "":
             return "(" + ", ".join(show(a) for a in s.args) + ("," if len(s.args) == 1 else "") \
                 + ")"
@@ -135,6 +137,17 @@ def show(s: Space) -> str:
     if isinstance(s, Or):
         return " | ".join(show(a) for a in s.alternatives)
     return "_"
+
+
+def _show_slice(s: Ctor) -> str:
+    items: list[str] = []
+    cur: Space = s
+    while isinstance(cur, Ctor) and cur.name == "cons" and len(cur.args) == 2:
+        items.append(show(cur.args[0]))
+        cur = cur.args[1]
+    if not (isinstance(cur, Ctor) and cur.name == "nil"):
+        items.append("..")
+    return "[" + ", ".join(items) + "]"
 
 
 def missing_patterns(rows: list[Space], limit: int = 6) -> list[str]:

@@ -41,6 +41,7 @@ from weftc.types.model import (
     list_of,
 )
 
+ITERATOR = Named(m.PRELUDE, "Iterator")  # what `for` accepts besides List and Map
 _ARITH = {"+", "-", "*", "/", "%", "**"}
 _BITS = {"&", "|", "^", "<<", ">>"}
 _ORDER = {"<", "<=", ">", ">="}
@@ -525,6 +526,8 @@ class Exprs(Patterns):
     def block(self, b: ast.Block, expected: Type | None) -> Type:
         outer = self.scope
         self.scope = outer.child()
+        outer_items = self.items
+        self.items = Scope(outer_items)
         try:
             for item in (s.item for s in b.stmts if isinstance(s, ast.ItemStmt)):
                 self.declare_nested(item)
@@ -538,6 +541,7 @@ class Exprs(Patterns):
             return self.record(b, NEVER if diverges else UNIT)
         finally:
             self.scope = outer
+            self.items = outer_items
 
     def stmt(self, s: ast.Stmt) -> Type:
         if isinstance(s, ast.LetStmt):
@@ -583,9 +587,10 @@ class Exprs(Patterns):
         if isinstance(item, ast.FnDecl):
             sig = self.signature(item, self.module, kind="nested", owner=None)
             sym = FnSym(self.module, item.name.name, item, "nested")
-            self.scope.bind(item.name.name, Binding(sym, FnT(tuple(p.type for p in sig.params),
-                                                             sig.ret, sig.is_async)))
-            self.nested.append((item, self.module))
+            binding = Binding(sym, FnT(tuple(p.type for p in sig.params), sig.ret, sig.is_async))
+            self.scope.bind(item.name.name, binding)
+            self.items.bind(item.name.name, binding)
+            self.nested.append((item, self.module, self.items))
         elif isinstance(item, ast.ConstDecl):
             t = self.lower(item.type) if item.type is not None else None
             vt = self.check(item.value, t, "let", "the annotation expects") \
@@ -593,8 +598,12 @@ class Exprs(Patterns):
                 self.expr(item.value) if item.value is not None else UNKNOWN
             local = new_local(item.name.name, item.name.span)
             self.scope.bind(item.name.name, Binding(local, t or vt))
+            self.items.bind(item.name.name, self.scope.names[item.name.name])
 
-    nested: list[tuple[ast.FnDecl, str]]
+    # Nested fns are checked after their enclosing body, seeing only the items
+    # (fns, consts) declared in the blocks around them, not the locals.
+    nested: list[tuple[ast.FnDecl, str, Scope]]
+    items: Scope
 
     def if_(self, e: ast.If, expected: Type | None) -> Type:
         outer = self.scope
@@ -649,6 +658,9 @@ class Exprs(Patterns):
             elem = it.args[0]
         elif isinstance(it, Named) and it.qualified == "core.prelude.Map" and len(it.args) == 2:
             elem = TupleT(it.args)
+        elif not isinstance(it, (m.Unknown, m.Var, m.AssocT)) \
+                and self.world.implements(it, ITERATOR.qualified):
+            elem = self.world.project(it, "Item", ITERATOR)
         elif not isinstance(it, (m.Unknown, m.Var)):
             self.err("E1214", f"cannot iterate over a value of type {self.show(it)}",
                      e.iterable.span)

@@ -15,10 +15,18 @@ from weftc.resolve.scopes import Binding, new_local
 from weftc.resolve.symbols import FieldSym, TypeSym, VariantSym
 from weftc.syntax import ast
 from weftc.typecheck.calls import Calls
-from weftc.typecheck.exhaustive import WILD, Ctor, CtorInfo, Or, Space
+from weftc.typecheck.exhaustive import WILD, Ctor, CtorInfo, Or, Space, Wild
 from weftc.typecheck.paths import TypePath
 from weftc.types import model as m
 from weftc.types.model import UNKNOWN, Named, Ref, TupleT, Type
+
+SLICE_CTORS = (CtorInfo("nil", 0, "[]", "slice"), CtorInfo("cons", 2, "[_, ..]", "slice"))
+
+
+def _is_rest(p: ast.Pattern) -> bool:
+    """`..` or `name @ ..` inside a slice pattern."""
+    return isinstance(p, ast.RestPat) or (isinstance(p, ast.IdentPat)
+                                          and isinstance(p.subpattern, ast.RestPat))
 
 
 class Patterns(Calls):
@@ -135,9 +143,8 @@ class Patterns(Calls):
         if isinstance(p, ast.SlicePat):
             s = self.subst.shallow(t)
             elem = s.args[0] if isinstance(s, Named) and s.args else UNKNOWN
-            for e in p.elements:
-                self.pattern(e, elem)
-            return Ctor(f"slice:{self.src(p)}", (), None, self.src(p), "literal")
+            spaces = [self.pattern(e, elem) for e in p.elements]
+            return self._slice_space(p, spaces)
         if isinstance(p, ast.OrPat):
             return Or(tuple(self.pattern(a, t) for a in p.alternatives))
         if isinstance(p, ast.TypeTestPat):
@@ -145,6 +152,22 @@ class Patterns(Calls):
             self.scope.bind(p.name.name, Binding(sym, self.lower(p.type)))
             return Ctor(f"type:{self.src(p)}", (), None, self.src(p), "literal")
         return WILD
+
+    def _slice_space(self, p: ast.SlicePat, spaces: list[Space]) -> Space:
+        """A slice as `nil`/`cons(head, tail)`, so `[]`, `[x]`, `[x, .., y]` can be exhaustive.
+
+        Elements after `..` match from the end; that is exact only when they are
+        irrefutable, otherwise the pattern is an opaque literal (covers no shape).
+        """
+        rests = [i for i, e in enumerate(p.elements) if _is_rest(e)]
+        if len(rests) > 1 or (rests and any(not isinstance(s, Wild)
+                                             for s in spaces[rests[0] + 1:])):
+            return Ctor(f"slice:{self.src(p)}", (), None, self.src(p), "literal")
+        heads = [s for i, s in enumerate(spaces) if i not in rests]
+        space: Space = WILD if rests else Ctor("nil", (), SLICE_CTORS, "[]", "slice")
+        for head in reversed(heads):
+            space = Ctor("cons", (head, space), SLICE_CTORS, "[_, ..]", "slice")
+        return space
 
     @staticmethod
     def _label(t: Named, v: ast.Variant) -> str:
