@@ -11,27 +11,64 @@ index lazily, on the first lookup, because most handlers never read headers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Iterator
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from typing import Any, final
 
 
 @final
 class Headers:
-    """An ordered, case-insensitive multi-map of header fields."""
+    """An ordered, case-insensitive multi-map of header fields.
 
-    __slots__ = ("_index", "_items")
+    A protocol parser may hand over its validated field block unsplit
+    (`from_block`): the list is built on first use, so a handler that never
+    reads headers never pays for splitting them.
+    """
+
+    __slots__ = ("_block", "_index", "_list", "_split")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
-        self._items: list[tuple[str, str]] = [(k.lower(), v) for k, v in items]
+        self._list: list[tuple[str, str]] | None = [(k.lower(), v) for k, v in items]
         self._index: dict[str, str] | None = None
+        self._block = ""
+        self._split: Callable[[str], list[tuple[str, str]]] | None = None
 
     @classmethod
     def from_lowered(cls, items: list[tuple[str, str]]) -> Headers:
         """Adopt a list whose names are already lower-case (protocol parsers)."""
         h = cls.__new__(cls)
-        h._items = items
+        h._list = items
         h._index = None
+        h._block = ""
+        h._split = None
         return h
+
+    @classmethod
+    def from_block(cls, block: str, split: Callable[[str], list[tuple[str, str]]]) -> Headers:
+        """Adopt an unsplit field block; `split(block)` must return its
+        (lower-case name, value) pairs, and is called at most once, lazily."""
+        h = cls.__new__(cls)
+        h._list = None
+        h._index = None
+        h._block = block
+        h._split = split
+        return h
+
+    @property
+    def _items(self) -> list[tuple[str, str]]:
+        items = self._list
+        if items is None:
+            split = self._split
+            assert split is not None
+            items = self._list = split(self._block)
+            self._split = None
+            self._block = ""
+        return items
+
+    @_items.setter
+    def _items(self, items: list[tuple[str, str]]) -> None:
+        self._list = items
+        self._split = None
+        self._block = ""
 
     def _idx(self) -> dict[str, str]:
         idx = self._index

@@ -37,7 +37,7 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable
 from http import HTTPStatus
 from types import CoroutineType
 from typing import Any, Final, cast, final
@@ -105,8 +105,8 @@ class Http1Connection(asyncio.Protocol):
     """One HTTP/1.1 connection (see the module docstring)."""
 
     __slots__ = ("_busy", "_close_after", "_closing", "_continue_pending", "_ctx",
-                 "_cur_ka", "_cur_req", "_deadline", "_deadline_kind", "_drain", "_held",
-                 "_https", "_in_flight", "_loop", "_nursery", "_out", "_parser", "_parts",
+                 "_cur_ka", "_cur_req", "_deadline", "_deadline_kind", "_drain", "_eager", "_encode", "_held",
+                 "_https", "_in_flight", "_keepalive", "_loop", "_max_pipeline", "_nursery", "_out", "_parser", "_parts",
                  "_peer", "_peer_cert", "_queue", "_read_paused", "_receiving", "_service",
                  "_sniff", "_stats", "_successor", "_timer", "_timer_at", "_transport",
                  "_write_paused")
@@ -114,9 +114,15 @@ class Http1Connection(asyncio.Protocol):
     def __init__(self, ctx: ConnectionContext) -> None:
         self._ctx = ctx
         self._service = ctx.service
+        #: the service's optional `eager(request)`: a finished Response or an
+        #: awaitable, so a handler that never suspends costs no service coroutine
+        self._eager: Callable[[Request], Any] | None = getattr(ctx.service, "eager", None)
         self._stats = ctx.stats
         self._loop = ctx.loop
         self._parser = Http1Parser(ctx.limits)
+        self._keepalive = ctx.limits.keepalive_timeout
+        self._encode = ctx.serializer.encode
+        self._max_pipeline = ctx.limits.max_pipeline
         self._transport: asyncio.Transport | None = None
         self._peer: Any = None
         self._nursery: Nursery | None = None
@@ -245,7 +251,8 @@ class Http1Connection(asyncio.Protocol):
         """Dispatch queued requests and parse buffered input until blocked;
         then write what was produced and set the next deadline."""
         parser = self._parser
-        max_queue = self._ctx.limits.max_pipeline
+        next_request = parser.next_request
+        max_queue = self._max_pipeline
         while not self._closing:
             queue = self._queue
             if queue:
@@ -261,6 +268,14 @@ class Http1Connection(asyncio.Protocol):
                     break
             if self._held:
                 break
+            if not self._busy:
+                # The common case in one call: a complete, simple request.
+                simple = next_request()
+                if simple is NEED_DATA:
+                    break
+                if simple is not None:
+                    self._dispatch(simple, True)  # type: ignore[arg-type]
+                    continue
             event = parser.next_event()
             kind = type(event)
             if kind is RequestReceived:
@@ -306,7 +321,7 @@ class Http1Connection(asyncio.Protocol):
                 transport.write(data)
         if not self._busy and not self._closing and not self._queue and not parser.mid_message:
             # the common case: idle again, keep-alive deadline from now
-            deadline = self._deadline = self._loop.time() + self._ctx.limits.keepalive_timeout
+            deadline = self._deadline = self._loop.time() + self._keepalive
             self._deadline_kind = _IDLE
             if self._timer is None or deadline < self._timer_at:
                 self._arm(_IDLE)
@@ -334,16 +349,37 @@ class Http1Connection(asyncio.Protocol):
             if self._peer_cert is not None:
                 request.extensions[PEER_CERT_KEY] = self._peer_cert
         # Any: a service returns any awaitable; we drive its iterator by hand.
-        step: Any
+        step: Any = None
+        response: Any
+        eager = self._eager
         try:
-            awaitable = self._service(request)
-            step = awaitable if type(awaitable) is CoroutineType else awaitable.__await__()
-            yielded = step.send(None)
+            response = eager(request) if eager is not None else self._service(request)
+            if eager is None or type(response) is not Response:
+                step = response if type(response) is CoroutineType else response.__await__()
+                yielded = step.send(None)
         except StopIteration as done:
-            self._respond(request, done.value, keep_alive)
-            return
+            response = done.value
+            step = None
         except (Exception, asyncio.CancelledError) as exc:
             self._handler_failed(request, keep_alive, exc)
+            return
+        if step is None:
+            # Finished without suspending: `_respond`'s common case, inline.
+            if type(response) is Response and response.stream is None:
+                try:
+                    data, keep_alive = self._encode(
+                        response, request.method == "HEAD", keep_alive and not self._close_after,
+                        request.http_version == "1.0")
+                except (ValueError, UnicodeEncodeError):
+                    self._respond(request, response, keep_alive)  # logs it, answers 500
+                    return
+                self._out.append(data)
+                if self._in_flight:
+                    self._request_done()
+                if not keep_alive:
+                    self._close()
+            else:
+                self._respond(request, response, keep_alive)
             return
         self._busy = True
         self._cur_req = request
@@ -395,7 +431,7 @@ class Http1Connection(asyncio.Protocol):
             self._start_stream(request, response, keep_alive)
             return
         try:
-            data, keep_alive = self._ctx.serializer.encode(
+            data, keep_alive = self._encode(
                 response, request.method == "HEAD", keep_alive and not self._close_after,
                 request.http_version == "1.0")
         except (ValueError, UnicodeEncodeError) as exc:

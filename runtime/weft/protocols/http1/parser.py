@@ -40,6 +40,7 @@ from weft.protocols.http1.events import (
     Event,
     ParseError,
     RequestReceived,
+    _Marker,
 )
 from weft.protocols.http1.limits import Http1Limits
 from weft.protocols.http1.states import State
@@ -65,7 +66,28 @@ _CHUNK_LINE: Final = re.compile(
 _BAD_EOL: Final = re.compile(rb"\r(?=[^\n])|(?<!\r)\n")
 _AUTHORITY: Final = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=%]+(?::[0-9]*)?|\[[0-9A-Fa-f:.]+\](?::[0-9]*)?")
 
+# The fast path: one C-level match proves a whole common head valid — an
+# origin-form HTTP/1.1 request line, exactly one Host, and otherwise field
+# lines of plain token names and field-value bytes (OWS value OWS is exactly
+# "any SP/HTAB/VCHAR/obs-text run", so no value needs capturing) whose names
+# need no semantic check (the lookahead refuses Content-Length,
+# Transfer-Encoding, Connection, Expect and a second Host). A head it does not
+# match takes the detailed path below, which decides alone. re.ASCII keeps
+# the case-insensitive names to ASCII letters.
+_PLAIN_FIELD: Final = (r"(?!(?i:host|content-length|transfer-encoding|connection|expect):)"
+                       + _TOKEN + r":[\t\x20-\x7e\x80-\xff]*+\r\n")
+_FAST_HEAD: Final = re.compile(
+    r"(" + _TOKEN + r") (/[\x21-\x3e\x40-\x7e]*+)(?:\?([\x21-\x7e]*+))? HTTP/1\.1\r\n"
+    r"((?:" + _PLAIN_FIELD + r")*+(?i:host):[\t\x20-\x7e\x80-\xff]*+\r\n(?:" + _PLAIN_FIELD
+    + r")*+)", re.ASCII)
+_FIELD_PAIR: Final = re.compile(r"(" + _TOKEN + r"):[ \t]*+(" + _VALUE + r")[ \t]*+\r\n")
+
 _MAX_LEADING_BLANK_LINES: Final = 4
+
+
+def _split_fields(block: str) -> list[tuple[str, str]]:
+    """(lower-case name, value) pairs of a field block `_FAST_HEAD` accepted."""
+    return [(k.lower(), v) for k, v in _FIELD_PAIR.findall(block)]
 
 _HEAD = State.HEAD
 _BODY_LENGTH = State.BODY_LENGTH
@@ -82,11 +104,15 @@ _ERROR = State.ERROR
 class Http1Parser:
     """Turns the request side of one connection into events."""
 
-    __slots__ = ("_blank", "_body_seen", "_buf", "_keep_alive", "_limits", "_line_seen",
-                 "_pos", "_remaining", "_scan", "_trailer_bytes", "state", "work")
+    __slots__ = ("_blank", "_body_seen", "_buf", "_fast_max", "_keep_alive", "_limits",
+                 "_line_seen", "_pos", "_remaining", "_scan", "_trailer_bytes", "state", "work")
 
     def __init__(self, limits: Http1Limits | None = None) -> None:
-        self._limits = limits if limits is not None else Http1Limits()
+        self._limits = limits = limits if limits is not None else Http1Limits()
+        # A head no longer than this is within every size limit: its request
+        # line, its byte count, and (each field line >= 4 bytes) its count.
+        self._fast_max = min(limits.max_request_line, limits.max_header_bytes - 2,
+                             4 * limits.max_header_count)
         self._buf: bytes | bytearray = b""
         self._pos = 0            # first unconsumed byte
         self._scan = 0           # first byte not yet searched for a terminator
@@ -209,6 +235,44 @@ class Http1Parser:
             else:
                 return PAUSED
 
+    def next_request(self) -> Request | _Marker | None:
+        """The connection's fast path: the next request if it is a complete,
+        bodiless, keep-alive HTTP/1.1 request whose head `_FAST_HEAD`
+        accepts; `NEED_DATA` if nothing is buffered; None when `next_event`
+        must decide (anything else, including every error)."""
+        if self.state is not _HEAD:
+            return None
+        buf = self._buf
+        n = len(buf)
+        pos = self._pos
+        if pos >= n:
+            if n:
+                self._buf = b""  # keep no buffer while idle
+                self._pos = self._scan = 0
+            return NEED_DATA
+        scan = self._scan
+        end = buf.find(b"\r\n\r\n", scan, n)
+        if end < 0 or end + 2 - pos > self._fast_max:
+            return None
+        head = buf[pos:end + 2].decode("latin-1")
+        m = _FAST_HEAD.fullmatch(head)
+        if m is None:
+            return None
+        method, path, query, fields = m.groups()
+        if method == "CONNECT":
+            return None
+        self.work += end + 4 - scan
+        end += 4
+        if end >= n:
+            self._buf = b""
+            self._pos = self._scan = 0
+        else:
+            self._pos = self._scan = end
+        self._line_seen = False
+        self._blank = 0
+        self._keep_alive = True
+        return Request(method, path, query, Headers.from_block(fields, _split_fields))
+
     # ------------------------------------------------------------------- head
 
     def _head(self) -> Event:
@@ -220,6 +284,9 @@ class Http1Parser:
                 self._buf = b""  # keep no buffer while idle
                 self._pos = self._scan = 0
             return NEED_DATA
+        simple = self.next_request()
+        if type(simple) is Request:
+            return RequestReceived(simple, True, True, False)
         while buf.startswith(b"\r\n", pos):
             self._blank += 1
             if self._blank > _MAX_LEADING_BLANK_LINES:

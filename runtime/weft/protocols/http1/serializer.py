@@ -70,15 +70,27 @@ class DateClock:
 
 @final
 class _Block:
-    """A cached status line plus validated handler headers."""
+    """A cached status line plus validated handler headers, and that block
+    joined with the current `date:` line (rebuilt when the clock ticks)."""
 
-    __slots__ = ("close", "data", "has_date", "length")
+    __slots__ = ("close", "data", "date", "has_date", "length", "prefix")
 
     def __init__(self, data: bytes, close: bool, has_date: bool, length: int | None) -> None:
         self.data = data
         self.close = close
         self.has_date = has_date
         self.length = length
+        self.date = b""
+        self.prefix = data
+
+    def dated(self, line: bytes) -> bytes:
+        """`data` plus the date line `line` (unless the handler set its own)."""
+        if self.has_date:
+            return self.data
+        if self.date is not line:
+            self.date = line
+            self.prefix = self.data + line
+        return self.prefix
 
 
 @final
@@ -107,23 +119,31 @@ class ResponseSerializer:
         """Head and body of a non-streamed response, and whether the
         connection may stay open afterwards."""
         status = response.status
-        block = self._block(status, response.headers)
+        block = self._cache.get((status, tuple(response.headers)))
+        if block is None:
+            block = self._block(status, response.headers)
         if block.close:
             keep_alive = False
+        line = self.clock.line
+        prefix = block.prefix if block.date is line else block.dated(line)
+        if status < 200 or status == 204 or status == 304:
+            conn = (_KEEP_ALIVE if http10 else b"") if keep_alive else _CLOSE
+            return prefix + conn + b"\r\n", keep_alive
         body = response.body
-        date = b"" if block.has_date else self.clock.line
-        conn = (_KEEP_ALIVE if http10 else b"") if keep_alive else _CLOSE
-        if no_body_status(status):
-            return block.data + date + conn + b"\r\n", keep_alive
         n = len(body)
         length = self._lengths.get(n)
         if length is None:
             length = b"content-length: %d\r\n\r\n" % n
             if n < 4096:
                 self._lengths[n] = length
+        if keep_alive and not http10:
+            if head_only or not n:
+                return prefix + length, True
+            return b"".join((prefix, length, body)), True
+        conn = (_KEEP_ALIVE if http10 else b"") if keep_alive else _CLOSE
         if head_only or not n:
-            return block.data + date + conn + length, keep_alive
-        return b"".join((block.data, date, conn, length, body)), keep_alive
+            return prefix + conn + length, keep_alive
+        return b"".join((prefix, conn, length, body)), keep_alive
 
     def encode_stream_head(self, response: Response, head_only: bool, keep_alive: bool,
                            http10: bool) -> tuple[bytes, bool, int | None]:
@@ -136,7 +156,7 @@ class ResponseSerializer:
         block = self._block(status, response.headers)
         if block.close:
             keep_alive = False
-        date = b"" if block.has_date else self.clock.line
+        prefix = block.dated(self.clock.line)
         length = block.length
         if no_body_status(status):
             framing = b""
@@ -150,7 +170,7 @@ class ResponseSerializer:
         else:
             framing = _CHUNKED
         conn = (_KEEP_ALIVE if http10 else b"") if keep_alive else _CLOSE
-        return block.data + date + framing + conn + b"\r\n", keep_alive, length
+        return prefix + framing + conn + b"\r\n", keep_alive, length
 
 
 def encode_chunk(data: bytes) -> bytes:
