@@ -12,6 +12,7 @@ the server's shutdown reaches every connection kind through one
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Protocol, final
 
 from weft.protocols.http1 import DateClock, Http1Limits, ResponseSerializer
@@ -37,10 +38,12 @@ class ServedConnection(Protocol):
 class ServerStats:
     """Plain counters, read by metrics at scrape time (no locking: one loop)."""
 
-    __slots__ = ("bytes_in", "bytes_out", "connections_open", "connections_rejected",
-                 "connections_total", "requests_in_flight", "requests_total")
+    __slots__ = ("__weakref__", "bytes_in", "bytes_out", "connections_open",
+                 "connections_rejected", "connections_total", "requests_in_flight",
+                 "requests_total")
 
     def __init__(self) -> None:
+        _LIVE_STATS.add(self)
         self.connections_open = 0
         self.connections_total = 0
         #: refused with 503 because `max_connections` were open
@@ -51,8 +54,19 @@ class ServerStats:
         self.bytes_out = 0
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)}" for name in self.__slots__)
+        fields = ", ".join(f"{name}={getattr(self, name)}" for name in self.__slots__
+                           if name != "__weakref__")
         return f"ServerStats({fields})"
+
+
+# Every live server's counters in this process, so process-wide gauges (the
+# metrics layer's open-connection count) need no wiring between app and layer.
+_LIVE_STATS: weakref.WeakSet[ServerStats] = weakref.WeakSet()
+
+
+def open_connections() -> int:
+    """Client connections open right now across this process's servers."""
+    return sum(stats.connections_open for stats in list(_LIVE_STATS))
 
 
 @final

@@ -16,6 +16,8 @@ How this works:
   in-flight gauge and counts nowhere.
 * Latency is measured until the service returns its response; a streamed
   body's transfer time is not included.
+* `weft_connections_open` is read at scrape time from every live server in
+  the process (all protocols), so no wiring between app and layer is needed.
 * `GET`/`HEAD <path>` is answered here with the registry's text exposition;
   scrapes are not counted. Other methods on that path get 405.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import time
 from typing import Final, final
 
+from weft.connection.context import open_connections
 from weft.errors import problem
 from weft.http_types import Request, Response
 from weft.metrics import CONTENT_TYPE, Registry
@@ -34,6 +37,7 @@ __all__ = ["MetricsLayer"]
 
 ROUTE_KEY: Final = "weft.route"
 UNMATCHED: Final = "unmatched"
+CONNECTIONS_OPEN: Final = "weft_connections_open"
 _METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
                              "CONNECT", "TRACE"})
 
@@ -56,6 +60,10 @@ class MetricsLayer:
             ("method", "route"))
         self.in_flight = self.registry.gauge(
             "http_requests_in_flight", "HTTP requests being handled now.")
+        if CONNECTIONS_OPEN not in self.registry.names():
+            self.registry.gauge_fn(
+                CONNECTIONS_OPEN, "Client connections open in this process (all protocols).",
+                lambda: float(open_connections()))
 
     @classmethod
     def new(cls, registry: Registry) -> MetricsLayer:
