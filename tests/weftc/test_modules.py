@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 import pytest
 
+from tests.weftc.verum_corpus import CORPUS
 from weftc.diagnostics import Diagnostic
 from weftc.modules import (
     Ambiguous,
@@ -24,8 +24,6 @@ from weftc.syntax import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-CORPUS = Path(os.environ.get("VERUM_REPO", str(ROOT.parent / "verum"))) \
-    / "vcs" / "specs" / "L2-standard" / "net" / "weft"
 LINUX = CfgEnv("linux", "unix", "x86_64", flags=frozenset({"weft", "unix"}))
 MACOS = CfgEnv("macos", "unix", "aarch64", flags=frozenset({"weft", "unix"}))
 

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
+from tests.weftc.verum_corpus import CORPUS
 from weftc.diagnostics import Severity
 from weftc.source import SourceFile
 from weftc.syntax import ParseResult, ast, parse, parse_file, parse_text
 from weftc.syntax.ast_json import to_json
 from weftc.syntax.literals import decode_number, split_fstring
-
-CORPUS = Path("/work/verum/vcs/specs/L2-standard/net/weft")
 
 
 def ok(text: str) -> ast.Module:

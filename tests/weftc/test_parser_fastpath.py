@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from tests.weftc.verum_corpus import CORPUS as VERUM
 from weftc.source import SourceFile
 from weftc.syntax import parser as parser_mod
 from weftc.syntax.postlex import ParseContext
 from weftc.syntax.tables import from_lark, load, save
 
 ROOT = Path(__file__).resolve().parents[2]
-VERUM = Path("/work/verum/vcs/specs/L2-standard/net/weft")
 ACCEPT = sorted((ROOT / "tests" / "syntax" / "accept").glob("*.vr"))
 REJECT = sorted((ROOT / "tests" / "syntax" / "reject").glob("*.vr"))
 OTHERS = sorted((ROOT / "examples").glob("*.vr")) + sorted(VERUM.glob("*.vr"))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.weftc.verum_corpus import CORPUS
 from weftc.diagnostics import Diagnostic
 from weftc.resolve.symbols import ContextSym, FnSym, LocalSym, TypeSym, VariantSym
 from weftc.source import SourceFile
@@ -29,7 +30,6 @@ ROOT = Path(__file__).resolve().parents[2]
 FAIL = sorted((ROOT / "tests" / "compiler").glob("*.vr"))
 PASS = sorted((ROOT / "tests" / "compiler" / "pass").glob("*.vr"))
 EXAMPLES = sorted((ROOT / "examples").glob("*.vr"))
-CORPUS = Path("/work/verum/vcs/specs/L2-standard/net/weft")
 HEADER = re.compile(r"^// expect: ([EW]\d{4}) (\d+):(\d+)[ \t]*\r?\n")
 BLESS = os.environ.get("WEFT_BLESS") == "1"
 
