@@ -294,30 +294,11 @@ class Router:
         raise RouteNotFound()
 
     async def __call__(self, req: Request) -> Response:
-        try:
-            by_method = self._static.get(req.path)
-            route = by_method.get(req.method) if by_method is not None else None
-            if route is None:
-                route = self._resolve(req)
-            req.extensions[ROUTE_KEY] = route.template
-            plan = route.plan
-            shape = plan.shape
-            if shape == SHAPE_REQUEST:
-                r = plan.fn(req)
-            elif shape == SHAPE_ARGS:
-                r = plan.fn(*[g(req) for g in plan.getters])
-            else:
-                r = plan.fn()
-            if plan.is_async or type(r) is CoroutineType:
-                r = await r
-            if type(r) is Response:
-                return r
-            return into_response(r)
-        except (WeftError, ExtractRejection) as e:
-            return e.into_response()
-        except Exception:
-            _log.exception("request %s %s failed", req.method, req.path)
-            return Internal("unhandled exception").into_response()
+        """Serve one request (the Service contract); see `eager`."""
+        r = self.eager(req)
+        if type(r) is Response:
+            return r
+        return await r
 
     def eager(self, req: Request) -> Response | Awaitable[Response]:
         """Serve `req` as far as it goes without suspending (the connection's
