@@ -4,6 +4,10 @@ route table, straight-line endpoints, E6xxx for what has no codegen yet."""
 from __future__ import annotations
 
 import ast as pyast
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +116,100 @@ def test_unsupported_constructs_are_diagnostics(tmp_path: Path, body: str, code:
     assert pkg is None
     assert code in [d.code for d in errors]
     assert all(d.span.line >= 1 for d in errors)
+
+
+LETS = """
+mount core.net.http.{Response};
+mount core.net.weft.response_ext.{resp_ok, resp_text};
+
+fn pair() -> (Int, Text) { (1, "a") }
+
+fn nested() -> (Int, (Text, Bool)) { (2, ("b", true)) }
+
+fn shown(x: impl Display) -> Text { "shown" }
+
+fn boxed(x: dyn Display) -> Int { 3 }
+
+fn sizes() -> List<Int> {
+    let mut xs: List<Int> = List.new();
+    xs.push(1);
+    xs
+}
+
+fn ok_response() -> Response {
+    let make = resp_text;
+    let _ = make("unused");
+    let (n, s) = pair();
+    let (m, (t, _)): (Int, (Text, Bool)) = nested();
+    let total: Int = n + m;
+    let mut label = s;
+    let label = t;
+    let _ = resp_ok();
+    make(label)
+}
+
+fn main() {
+    let _ = ok_response();
+    let _ = sizes();
+}
+"""
+
+
+def _fn_source(app: str, name: str) -> str:
+    tree = pyast.parse(app)
+    for node in tree.body:
+        if isinstance(node, pyast.FunctionDef | pyast.AsyncFunctionDef) and node.name == name:
+            return pyast.unparse(node)
+    raise AssertionError(f"no function {name} in the generated module")
+
+
+def test_let_statements_bind_names_tuples_and_discard(tmp_path: Path) -> None:
+    app = gen(tmp_path, LETS)["app/app.py"]
+    body = _fn_source(app, "ok_response")
+    assert "n, s = _p" in body
+    assert "m, (t, _u" in body  # nested tuple; `_` becomes a fresh throwaway name
+    # The annotated tuple goes through a typed temporary, then unpacks.
+    assert re.search(r"_p(\d+): tuple\[int, tuple\[str, bool\]\]\n\s*_p\1 = nested\(\)", body)
+    assert "total: int" in body and "total = n + m" in body
+    # `let label = t` shadows: one annotation-free re-assignment, not a redeclaration.
+    assert "label = s" in body and "label = t" in body
+    assert "make('unused')" in body  # `let _ = e` evaluates e and keeps nothing
+    assert "_ = make" not in body
+    main = _fn_source(app, "main")
+    assert "ok_response()" in main and "sizes()" in main
+
+
+def test_a_bound_function_is_a_value_and_intrinsics_are_called(tmp_path: Path) -> None:
+    app = gen(tmp_path, LETS)["app/app.py"]
+    body = _fn_source(app, "ok_response")
+    assert "make = text" in body
+    assert "from weft.response import status, text" in app
+    assert "status(200)" in body  # `resp_ok()` has no @python target of its own
+
+
+def test_impl_and_dyn_types_lower_to_any_at_the_seam(tmp_path: Path) -> None:
+    app = gen(tmp_path, LETS)["app/app.py"]
+    assert "def shown(x: Any) -> str:" in app
+    assert "def boxed(x: Any) -> int:" in app
+    assert "from typing import Any" in app
+
+
+def test_list_new_is_an_empty_list_typed_by_its_annotation(tmp_path: Path) -> None:
+    body = _fn_source(gen(tmp_path, LETS)["app/app.py"], "sizes")
+    assert "xs: list[int]" in body
+    assert "xs = []" in body
+    assert "xs.append(1)" in body
+
+
+def test_let_forms_pass_mypy_strict(tmp_path: Path) -> None:
+    files = gen(tmp_path, LETS)
+    out = tmp_path / "pkg"
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    env = dict(os.environ)
+    env["MYPYPATH"] = os.pathsep.join([str(out), str(ROOT / "runtime")])
+    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                        "--config-file", os.devnull, "app"],
+                       capture_output=True, text=True, cwd=out, env=env, timeout=100)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -141,27 +141,53 @@ class FnLowerer:
         self.depth -= 1
 
     def statement(self, s: ast.Stmt) -> None:
-        self.emit(f"# {self.gen.where(s.span)}") if False else None
         match s:
-            case ast.LetStmt(pattern=ast.IdentPat(name=name, subpattern=None), type=t,
-                             value=value, else_block=None) if value is not None:
-                ty = self.ty_of_typeexpr(t) if t is not None else self.ty(value)
-                target = py_name(name.name)
-                if t is not None:
-                    ann = annotation(self.gen, self.imports, self.module, t)
-                    self.emit(f"{target}: {ann}")
-                self.deliver(value, target)
-                self.bind_local(name.name, ty)
-            case ast.LetStmt(pattern=ast.TuplePat(elements=elems), value=value,
-                             else_block=None) if value is not None and all(
-                    isinstance(p, ast.IdentPat) for p in elems):
-                names = [self.bind_local(p.name.name, None) for p in elems
-                         if isinstance(p, ast.IdentPat)]
-                self.emit(f"{', '.join(names)} = {self.expr(value)}")
+            case ast.LetStmt(value=value, else_block=None) if value is not None:
+                self.let(s, s.pattern, s.type, value)
             case ast.ExprStmt(expr=expr):
                 self.deliver(expr, DISCARD)
             case _:
                 raise Unsupported(s.span, f"the statement `{type(s).__name__}`")
+
+    def let(self, s: ast.LetStmt, pat: ast.Pattern, t: ast.TypeExpr | None,
+            value: ast.Expr) -> None:
+        """`let [mut] x [: T] = e`, `let _ = e` and `let (a, _, (b, c)) [: T] = e`."""
+        match pat:
+            case ast.WildcardPat():
+                self.deliver(value, DISCARD)
+            case ast.IdentPat(name=name, subpattern=None, by_ref=False):
+                ty = self.ty_of_typeexpr(t) if t is not None else self.ty(value)
+                target = py_name(name.name)
+                # Python has one declaration per name: a shadowing `let` re-assigns.
+                if t is not None and name.name not in self.env:
+                    self.emit(f"{target}: {annotation(self.gen, self.imports, self.module, t)}")
+                self.deliver(value, target)
+                self.bind_local(name.name, ty)
+            case ast.TuplePat():
+                shape, names = self.let_tuple(pat)
+                source = self.temp("p")
+                if t is not None:
+                    self.emit(f"{source}: {annotation(self.gen, self.imports, self.module, t)}")
+                self.deliver(value, source)
+                for n in names:
+                    self.bind_local(n, None)
+                self.emit(f"{shape} = {source}")
+            case _:
+                raise Unsupported(s.span, f"the `let` pattern `{type(pat).__name__}`")
+
+    def let_tuple(self, pat: ast.Pattern) -> tuple[str, list[str]]:
+        """A tuple `let` pattern as a Python unpacking target and the names it binds."""
+        match pat:
+            case ast.WildcardPat():
+                return self.temp("u"), []
+            case ast.IdentPat(name=name, subpattern=None, by_ref=False):
+                return py_name(name.name), [name.name]
+            case ast.TuplePat(elements=elems):
+                subs = [self.let_tuple(p) for p in elems]
+                inner = ", ".join(x for x, _ in subs)
+                return f"({inner},)" if len(subs) == 1 else f"({inner})", \
+                    [n for _, ns in subs for n in ns]
+        raise Unsupported(pat.span, f"the `let` pattern `{type(pat).__name__}` inside a tuple")
 
     # ------------------------------------------------------------ match
 
@@ -337,6 +363,9 @@ class FnLowerer:
                 self.gen.check_unimplemented(sym, e.span, binding.unimplemented)
                 if binding.python is not None:
                     return self.imports.target(binding.python)
+                if sym.qualified in _INTRINSIC_FNS:
+                    raise Unsupported(e.span, f"the intrinsic `{name}` as a value; call it, "
+                                      "or wrap the call in a closure")
         raise Unsupported(e.span, f"the name `{name}` as a value")
 
     def user_fn_ref(self, sym: Symbol) -> str:
@@ -399,6 +428,9 @@ class FnLowerer:
             if sym is not None and sym.qualified in self.gen.user_fns \
                     and sym.qualified not in self.gen.contexts:
                 return f"{self.user_fn_ref(sym)}({self.args(e.args)})"
+            special = _INTRINSIC_FNS.get(sym.qualified) if sym is not None else None
+            if special is not None:
+                return special(self, [self.expr(a) for a in e.args])
         if isinstance(callee, ast.Field):
             owner = self.static_target(callee.target)
             if owner is not None:
@@ -674,7 +706,18 @@ _INTRINSIC_METHODS: dict[str, Lowering] = {
     "core.prelude.Int.to_text": lambda low, a: f"str({a[0]})",
 }
 _INTRINSIC_STATIC: dict[str, Lowering] = {
+    # An empty literal: its element type comes from the `let` annotation or the
+    # parameter it is passed to (mypy infers it from that context).
+    "core.prelude.List.new": lambda low, a: "[]",
+    "core.prelude.List.with_capacity": lambda low, a: "[]",
+    "core.prelude.Map.new": lambda low, a: "{}",
     "core.runtime.supervisor.SupervisorConfig.one_for_one": _supervisor_config("ONE_FOR_ONE"),
     "core.runtime.supervisor.SupervisorConfig.one_for_all": _supervisor_config("ONE_FOR_ALL"),
     "core.runtime.supervisor.SupervisorConfig.rest_for_one": _supervisor_config("REST_FOR_ONE"),
+}
+# Free functions the stdlib declares `@intrinsic` without a `@python` target.
+_INTRINSIC_FNS: dict[str, Lowering] = {
+    "core.net.weft.response_ext.resp_ok":
+        lambda low, a: f"{low.imports.need('weft.response', 'status')}(200)",
+    "core.net.weft.response_ext.resp_with_body_text": _with_body,
 }

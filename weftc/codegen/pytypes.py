@@ -3,7 +3,10 @@
 `Int`→`int`, `Text`→`str`, `Maybe<T>`→`T | None`, `Result<T, E>`→
 `weft.result.Result[T, E]`, `List<T>`→`list[T]`, `Map<K, V>`→`dict[K, V]`,
 `()`→`None`, the seed's `Json<T>`→ the package's `Json[T]`, user records and
-sum types by name, stdlib types through their `@python` binding. A refined
+sum types by name, stdlib types through their `@python` binding. `impl P` and
+`dyn P` are P's Python form when P is a single bound that has one, and
+`typing.Any` otherwise (the seam until stage 4 hands codegen checked types:
+the checker, not mypy, vouches for what a bounded value can do). A refined
 type is its base here; its predicate is emitted separately (predicates.py).
 """
 
@@ -31,6 +34,8 @@ def annotation(gen: Gen, imports: Imports, module: str, t: ast.TypeExpr) -> str:
             return f"tuple[{', '.join(annotation(gen, imports, module, e) for e in elems)}]"
         case ast.PathType(path=path, args=args):
             return _path_type(gen, imports, module, t, path, args)
+        case ast.ImplType(bounds=bounds) | ast.DynType(bounds=bounds):
+            return _bounded(gen, imports, module, bounds)
     raise Unsupported(t.span, f"the type `{type(t).__name__}` in generated code")
 
 
@@ -69,3 +74,13 @@ def _path_type(gen: Gen, imports: Imports, module: str, t: ast.TypeExpr, path: a
     if sym.qualified == "core.net.http.StatusCode":
         return "int"
     raise Unsupported(t.span, f"the type `{path.dotted}` has no Python form yet")
+
+
+def _bounded(gen: Gen, imports: Imports, module: str, bounds: tuple[ast.TypeExpr, ...]) -> str:
+    """`impl P`/`dyn P`: P's annotation when it has one, otherwise `Any`."""
+    if len(bounds) == 1:
+        try:
+            return annotation(gen, imports, module, bounds[0])
+        except Unsupported:
+            pass
+    return imports.need("typing", "Any")
