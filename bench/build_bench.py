@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.results_md import replace_section
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "rest_api.vr"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -61,15 +63,7 @@ def section(cold: list[float], warm: list[float]) -> str:
 
 
 def write(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else ""
-    if BEGIN in old and END in old:
-        head, _, rest = old.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        new = head + text + tail
-    else:
-        new = old + ("\n" if old and not old.endswith("\n") else "") + ("\n" if old else "") + \
-            text + "\n"
-    RESULTS.write_text(new)
+    replace_section(text, BEGIN, END, RESULTS)
 
 
 def main() -> int:

@@ -37,6 +37,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.results_md import replace_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 APP = HERE / "apps" / "ws_fanout.py"
@@ -227,15 +229,7 @@ def render(meta: dict[str, Any], rows: dict[str, dict[str, Any]]) -> str:
 
 
 def write_section(section: str) -> None:
-    """Replace the marked section if present, else append it at the end."""
-    text = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS_MD.write_text(text)
+    replace_section(section, BEGIN, END, RESULTS_MD)
 
 
 def bench_main(quick: bool, write: bool) -> int:

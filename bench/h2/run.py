@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.results_md import replace_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 RESULTS_MD = REPO / "bench" / "RESULTS.md"
@@ -258,14 +260,7 @@ def render(results: dict[str, Any]) -> str:
 
 
 def write_section(section: str) -> None:
-    text = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS_MD.write_text(text)
+    replace_section(section, BEGIN, END, RESULTS_MD)
 
 
 def main(argv: list[str] | None = None) -> int:
