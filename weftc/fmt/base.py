@@ -10,6 +10,7 @@ idempotent.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from weftc.fmt.comments import Comment, CommentQueue
@@ -19,64 +20,84 @@ WIDTH = 100
 INDENT = "    "
 
 
-class FormatterBase:
+class FormatterBase(ABC):
+    """The methods each mixin provides are declared abstract here so that
+    every mixin can call the others' methods with full types."""
+
     def __init__(self, comments: CommentQueue | None) -> None:
         self.comments = comments
 
     # ------------------------------------------------------------ parts the mixins provide
 
+    @abstractmethod
     def expr(self, e: ast.Expr, ind: int, col: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def type_(self, t: ast.TypeExpr, ind: int, col: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def pattern(self, p: ast.Pattern, ind: int, col: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def block(self, b: ast.Block, ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def item(self, it: ast.Item, ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def sequence(self, elems: list[ast.Node], start: int, end: int, ind: int,
                  blank_before: Sequence[bool] | None = None,
                  texts: Sequence[str] | None = None) -> list[str]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def path(self, p: ast.Path) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def field_decl(self, f: ast.FieldDecl, ind: int, attributes: bool = True) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def attr_lines(self, attrs: tuple[ast.Attribute, ...], ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def attr_prefix(self, attrs: tuple[ast.Attribute, ...], ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def visibility(self, v: ast.Visibility | None) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def generics(self, gs: tuple[ast.GenericParam, ...], ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def bounds(self, bs: tuple[ast.TypeExpr, ...], ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def where_clause(self, preds: tuple[ast.WherePredicate, ...], ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def using(self, u: ast.UsingClause, ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def using_entry(self, u: ast.UsingEntry, ind: int) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def record_body(self, fs: tuple[ast.FieldDecl, ...], ind: int) -> str:
-        raise NotImplementedError
+        ...
 
     # ------------------------------------------------------------ layout helpers
 
