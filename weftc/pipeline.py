@@ -3,9 +3,8 @@
 A stage takes the `Compilation` so far and returns it with its own product
 and diagnostics added. `check` runs the stages in order and stops after the
 first stage that reports an error, so no stage ever sees a broken
-predecessor's output. Today: syntax → modules → typecheck (resolve + types)
-→ effects and contexts. The verify (refinement proofs) and routes stages
-come next and slot in after typecheck.
+predecessor's output: syntax → modules → typecheck (resolve + types) →
+verify (refinement proofs) → effects and contexts → routes.
 
 Heavy stage modules are imported inside their stage functions so that
 `weftc parse` and `weftc fmt` start fast.
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from weftc.effects import EffectReport
     from weftc.modules import Program
     from weftc.typecheck.checked import CheckedProgram
+    from weftc.verify import ProofReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ class Compilation:
     checked: CheckedProgram | None = None
     effects: EffectReport | None = None
     contexts: ContextPlan | None = None
+    proofs: ProofReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -86,6 +87,15 @@ def typecheck_stage(comp: Compilation) -> Compilation:
                                diagnostics=comp.diagnostics + tuple(diags))
 
 
+def verify_stage(comp: Compilation) -> Compilation:
+    from weftc.verify import cache_dir_for, run_verify
+
+    assert comp.checked is not None
+    report, diags = run_verify(comp.checked, cache_dir_for(comp.source.name))
+    return dataclasses.replace(comp, proofs=report,
+                               diagnostics=comp.diagnostics + tuple(diags))
+
+
 def effects_stage(comp: Compilation) -> Compilation:
     from weftc.contexts import run_effects_and_contexts
 
@@ -95,11 +105,21 @@ def effects_stage(comp: Compilation) -> Compilation:
                                diagnostics=comp.diagnostics + tuple(diags))
 
 
+def routes_stage(comp: Compilation) -> Compilation:
+    from weftc.routes import check_routes
+
+    assert comp.checked is not None
+    _, diags = check_routes(comp.checked)
+    return dataclasses.replace(comp, diagnostics=comp.diagnostics + tuple(diags))
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("syntax", syntax_stage),
     Stage("modules", modules_stage),
     Stage("typecheck", typecheck_stage),
+    Stage("verify", verify_stage),
     Stage("effects", effects_stage),
+    Stage("routes", routes_stage),
 )
 
 

@@ -56,6 +56,7 @@ class Base(abc.ABC):
         self.diagnostics: list[Diagnostic] = []
         self.expr_types: dict[int, Type] = {}
         self.symbols: dict[int, Resolved] = {}
+        self.local_types: dict[int, Type] = {}
         self.signatures: dict[int, Signature] = {}
         self.obligations: list[Obligation] = []
         self.module = program.entry

@@ -185,8 +185,9 @@ class Checker(Exprs):
                 obligations.append(Obligation(ob.span, ob.value, target, ob.kind, ob.function))
         sigs = {k: _zonk_sig(s, z) for k, s in self.signatures.items()}
         checked = tuple(sigs[id(s.decl)] for s in self.checked)
+        local_types = {k: z(v) for k, v in self.local_types.items()}
         return CheckedProgram(self.program, self.world, sigs, types, dict(self.symbols),
-                              tuple(obligations), checked)
+                              tuple(obligations), checked, local_types)
 
 
 def _zonk_sig(s: Signature, z: object) -> Signature:

@@ -8,6 +8,7 @@ does. Every type in a table is fully substituted: no inference `Var` remains
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -79,9 +80,14 @@ class CheckedProgram:
     symbols: Mapping[int, Resolved]
     obligations: tuple[Obligation, ...]
     checked_functions: tuple[Signature, ...]
+    local_types: Mapping[int, Type] = dataclasses.field(default_factory=dict)
+    """The type of every pattern-bound local, keyed by `LocalSym.id`."""
 
     def type_of(self, node: ast.Expr) -> Type | None:
         return self.expr_types.get(id(node))
+
+    def local_type(self, sym_id: int) -> Type | None:
+        return self.local_types.get(sym_id)
 
     def symbol_of(self, node: ast.Node) -> Resolved | None:
         return self.symbols.get(id(node))

@@ -114,13 +114,17 @@ class Subst:
         return False
 
     def unify(self, a: Type, b: Type) -> bool:
+        # A variable binds to the other side with its refinement kept
+        # (`T := UserId`, not `Int`), so generic results such as `x?` or
+        # `map_err(..)` still carry what stage 5 may assume about them.
+        ra, rb = self._unref(a), self._unref(b)
         a, b = self.shallow(a), self.shallow(b)
         if a == b:
             return True
         if isinstance(a, Var):
-            return self._bind(a, b)
+            return self._bind(a, rb if m.strip(rb) == b else b)
         if isinstance(b, Var):
-            return self._bind(b, a)
+            return self._bind(b, ra if m.strip(ra) == a else a)
         if isinstance(a, m.Unknown) or isinstance(b, m.Unknown) or a == NEVER or b == NEVER:
             return True
         if isinstance(a, AssocT) or isinstance(b, AssocT):
@@ -145,6 +149,15 @@ class Subst:
         if isinstance(a, FutureT) and isinstance(b, FutureT):
             return self.unify(a.result, b.result)
         return False
+
+    def _unref(self, t: Type) -> Type:
+        """Resolved, with references (not refinements) removed."""
+        t = self.resolve(t)
+        while isinstance(t, Ref):
+            t = self.resolve(t.inner)
+        while isinstance(t, Refined) and isinstance(self.resolve(t.base), Var):
+            t = self.resolve(t.base)
+        return t
 
     def _bind(self, v: Var, t: Type) -> bool:
         if self.occurs(v, t):

@@ -107,6 +107,7 @@ class Patterns(Calls):
                                 self._label(v[0], v[1]), "unit")
             sym = new_local(p.name.name, p.name.span, p.mutable)
             self.symbols[id(p)] = sym
+            self.local_types[sym.id] = t
             self.scope.bind(p.name.name, Binding(sym, Ref(t) if p.by_ref else t))
             return self.pattern(p.subpattern, t) if p.subpattern is not None else WILD
         if isinstance(p, ast.LiteralPat):
@@ -248,7 +249,13 @@ class Patterns(Calls):
         if not self.subst.unify(own, t):
             self.err("E1201", f"pattern `{self.src(p)}` matches {m.display(own)} values; the "
                      f"value has type {self.show(t)}", p.span)
-        fields = self.world.tuple_fields(own) if isinstance(own, Named) else None
+        # Read the fields through the matched type when it is the same
+        # declaration: its arguments keep their refinements (`Path<UserId>`),
+        # which unification with the fresh instance does not.
+        seen = self.subst.shallow(t)
+        source = seen if isinstance(seen, Named) and isinstance(own, Named) \
+            and seen.qualified == own.qualified else own
+        fields = self.world.tuple_fields(source) if isinstance(source, Named) else None
         fields = fields or ()
         if len(fields) != len(p.args):
             self.err("E1202", f"`{sym.name}` has {len(fields)} fields but the pattern has "
@@ -290,6 +297,7 @@ class Patterns(Calls):
             self.symbols[id(f)] = FieldSym(ctor_owner, f.name.name)
             if f.pattern is None:
                 sym = new_local(f.name.name, f.name.span)
+                self.local_types[sym.id] = ft
                 self.scope.bind(f.name.name, Binding(sym, ft))
                 given[f.name.name] = WILD
             else:

@@ -1,0 +1,184 @@
+"""Discharging goals: one long-lived solver, deterministic limits, a proof cache.
+
+A goal is proven when `axioms ∧ facts ∧ ¬goal` is unsatisfiable. Before any
+solver call the hypotheses are *sliced* to the cone of influence of the goal
+(facts sharing constants with it, transitively): smaller queries, better
+counterexamples, and a cache key that changes only when something the goal
+depends on changes — editing a callee's refinement invalidates exactly the
+obligations that assumed it. A goal without free constants is evaluated by
+simplification, with no solver call.
+
+The limit is Z3's `rlimit` (resource units), not a wall-clock timeout, so a
+result does not depend on machine load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import z3
+
+from weftc.verify.encode import show_value
+
+RLIMIT = 5_000_000
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """`status` is "proved", "evaluated", "refuted" or "unknown"."""
+
+    status: str
+    model: tuple[tuple[str, str], ...] = ()
+    reason: str = ""
+    solver_ms: float = 0.0
+    cached: bool = False
+    key: str = ""
+
+
+def _consts(term: z3.ExprRef) -> set[str]:
+    out: set[str] = set()
+    seen: set[int] = set()
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        tid = t.get_id()
+        if tid in seen:
+            continue
+        seen.add(tid)
+        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            out.add(t.decl().name())
+        else:
+            stack.extend(t.children())
+    return out
+
+
+class Prover:
+    """Proves goals against one solver; counts real solver calls for tests and benches."""
+
+    def __init__(self, cache_dir: Path | None = None, rlimit: int = RLIMIT) -> None:
+        self.solver = z3.Solver()
+        self.solver.set("rlimit", rlimit)
+        self.rlimit = rlimit
+        self.solver_calls = 0
+        self.cache_dir = cache_dir
+        self._cache: dict[str, dict[str, object]] = {}
+        self._dirty = False
+        self._salt = f"{CACHE_FORMAT}|{z3.get_version_string()}|rlimit={rlimit}"
+        if cache_dir is not None:
+            self._load()
+
+    # ------------------------------------------------------------ cache
+
+    @property
+    def _cache_file(self) -> Path | None:
+        return self.cache_dir / "proofs.json" if self.cache_dir is not None else None
+
+    def _load(self) -> None:
+        f = self._cache_file
+        if f is None or not f.is_file():
+            return
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("salt") == self._salt:
+            entries = data.get("entries")
+            if isinstance(entries, dict):
+                self._cache = entries
+
+    def save(self) -> None:
+        """Write the cache atomically (a crash never leaves half a file)."""
+        f = self._cache_file
+        if f is None or not self._dirty:
+            return
+        try:
+            f.parent.mkdir(parents=True, exist_ok=True)
+            tmp = f.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"salt": self._salt, "entries": self._cache},
+                                      sort_keys=True), encoding="utf-8")
+            tmp.replace(f)
+        except OSError:
+            return
+        self._dirty = False
+
+    # ------------------------------------------------------------ proving
+
+    def prove(self, facts: Iterable[z3.BoolRef], goal: z3.BoolRef) -> Verdict:
+        """Prove `facts ⇒ goal`; a refutation carries the model's values of the
+        goal's constants, shown in Verum syntax."""
+        if not _consts(goal):
+            simple = z3.simplify(goal)
+            if z3.is_true(simple):
+                return Verdict("evaluated")
+            if z3.is_false(simple):
+                return Verdict("refuted", reason="never satisfies it")
+        relevant = self.slice(list(facts), goal)
+        key = self.key(relevant, goal)
+        hit = self._cache.get(key)
+        if hit is not None:
+            model = hit.get("model", [])
+            assert isinstance(model, list)
+            return Verdict(str(hit["status"]), tuple((str(a), str(b)) for a, b in model),
+                           str(hit.get("reason", "")), 0.0, True, key)
+        started = time.perf_counter()
+        self.solver.push()
+        try:
+            self.solver.add(*relevant)
+            self.solver.add(z3.Not(goal))
+            self.solver_calls += 1
+            result = self.solver.check()
+            if result == z3.unsat:
+                verdict = Verdict("proved")
+            elif result == z3.sat:
+                verdict = Verdict("refuted", self._model(goal))
+            else:
+                verdict = Verdict("unknown", reason=self.solver.reason_unknown())
+        finally:
+            self.solver.pop()
+        ms = (time.perf_counter() - started) * 1000
+        verdict = Verdict(verdict.status, verdict.model, verdict.reason, ms, False, key)
+        self._cache[key] = {"status": verdict.status, "model": [list(m) for m in verdict.model],
+                            "reason": verdict.reason}
+        self._dirty = True
+        return verdict
+
+    def _model(self, goal: z3.BoolRef) -> tuple[tuple[str, str], ...]:
+        model = self.solver.model()
+        names = _consts(goal)
+        out = []
+        for d in sorted(model.decls(), key=lambda d: d.name()):
+            if d.name() in names and d.arity() == 0:
+                out.append((d.name(), show_value(model[d])))
+        return tuple(out)
+
+    @staticmethod
+    def slice(facts: list[z3.BoolRef], goal: z3.BoolRef) -> list[z3.BoolRef]:
+        """The facts in the goal's cone of influence, in their original order."""
+        wanted = _consts(goal)
+        infos = [(f, _consts(f)) for f in facts]
+        chosen = [False] * len(infos)
+        changed = True
+        while changed:
+            changed = False
+            for i, (_, cs) in enumerate(infos):
+                if not chosen[i] and cs & wanted:
+                    chosen[i] = True
+                    wanted |= cs
+                    changed = True
+        return [f for i, (f, cs) in enumerate(infos) if chosen[i] or not cs]
+
+    def key(self, facts: list[z3.BoolRef], goal: z3.BoolRef) -> str:
+        h = hashlib.sha256(self._salt.encode())
+        for f in sorted({f.sexpr() for f in facts}):
+            h.update(b"\x00H")
+            h.update(f.encode())
+        h.update(b"\x00G")
+        h.update(goal.sexpr().encode())
+        return h.hexdigest()

@@ -1,0 +1,221 @@
+"""Stage 5: walk every user function, prove each goal, report in source terms."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from weftc.diagnostics import Diagnostic, Label, error, warning
+from weftc.routes import route_table
+from weftc.source import Span
+from weftc.syntax import ast
+from weftc.typecheck.checked import CheckedProgram, Obligation
+from weftc.verify.encode import Universe
+from weftc.verify.prover import Prover, Verdict
+from weftc.verify.walk import BodyWalker, Goal
+
+CACHE_ENV = "WEFTC_CACHE_DIR"
+
+
+@dataclass(frozen=True, slots=True)
+class ProofResult:
+    """One goal's outcome, as `weft-proofs.json` lists it."""
+
+    kind: str
+    function: str
+    span: Span
+    target: str
+    predicate: str
+    status: str
+    solver_ms: float
+    cached: bool
+    hash: str
+    value_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProofReport:
+    """Every goal's result, plus what codegen needs: the flows to check at run time."""
+
+    results: tuple[ProofResult, ...]
+    runtime_checks: frozenset[int]
+    solver_calls: int
+    seconds: float
+
+
+def cache_dir_for(entry_file: str) -> Path:
+    """`$WEFTC_CACHE_DIR/proofs`, else `.weft-cache/proofs` beside the entry file."""
+    root = os.environ.get(CACHE_ENV)
+    if root:
+        return Path(root) / "proofs"
+    return Path(entry_file).resolve().parent / ".weft-cache" / "proofs"
+
+
+def has_runtime_attr(decl: ast.FnDecl) -> bool:
+    """`@verify(runtime)`: undecided flows in this function become run-time checks."""
+    for a in decl.attributes:
+        if a.name.name == "verify" and a.args:
+            if any("runtime" in _attr_text(arg) for arg in a.args):
+                return True
+    return False
+
+
+def _attr_text(arg: object) -> str:
+    value = getattr(arg, "value", arg)
+    if isinstance(value, ast.Name):
+        return value.name
+    return str(getattr(value, "name", value))
+
+
+def run_verify(checked: CheckedProgram, cache_dir: Path | None = None,
+               prover: Prover | None = None) -> tuple[ProofReport, list[Diagnostic]]:
+    started = time.perf_counter()
+    program = checked.program
+    user_files = {info.source.name for info in program.modules.values() if not info.is_stdlib}
+    by_value: dict[int, list[Obligation]] = defaultdict(list)
+    for ob in checked.obligations:
+        if ob.span.file in user_files:
+            by_value[id(ob.value)].append(ob)
+    u = Universe(checked)
+    u.routes = route_table(checked)
+    visited: set[int] = set()
+    goals: list[Goal] = []
+    link_diags: list[Diagnostic] = []
+    for sig in checked.checked_functions:
+        decl = sig.decl
+        if not isinstance(decl, ast.FnDecl) or decl.span.file not in user_files:
+            continue
+        walker = BodyWalker(u, by_value, visited, sig.qualified, has_runtime_attr(decl))
+        walker.run(sig)
+        goals.extend(walker.goals)
+        link_diags.extend(walker.diags)
+    for key, obs in by_value.items():
+        if key not in visited:
+            walker = BodyWalker(u, by_value, visited, obs[0].function, False)
+            walker.expr(obs[0].value)
+            goals.extend(walker.goals)
+    prover = prover if prover is not None else Prover(cache_dir)
+    results: list[ProofResult] = []
+    diags: list[Diagnostic] = list(link_diags)
+    runtime: set[int] = set()
+    reported: set[tuple[int, str]] = set()
+    for g in goals:
+        if g.error is not None:
+            results.append(ProofResult(g.kind, g.function, g.span, g.target, g.whole,
+                                       "unencodable", 0.0, False, "", g.value_id))
+            if (g.value_id, "E2003") not in reported:
+                reported.add((g.value_id, "E2003"))
+                diags.append(_unencodable(g))
+            continue
+        assert g.part is not None
+        verdict = prover.prove([*u.axioms, *g.facts], g.part.term)
+        status = verdict.status
+        if status == "unknown" and g.runtime:
+            status = "runtime-check"
+            runtime.add(g.value_id)
+        results.append(ProofResult(g.kind, g.function, g.span, g.target, g.part.text, status,
+                                   round(verdict.solver_ms, 3), verdict.cached, verdict.key,
+                                   g.value_id))
+        if status in ("proved", "evaluated"):
+            continue
+        if (g.value_id, g.kind) in reported:
+            continue
+        reported.add((g.value_id, g.kind))
+        diags.append(_diagnose(u, g, verdict, status))
+    prover.save()
+    report = ProofReport(tuple(results), frozenset(runtime), prover.solver_calls,
+                         time.perf_counter() - started)
+    return report, diags
+
+
+# ================================================================ messages
+
+
+def _counterexample(u: Universe, verdict: Verdict) -> dict[str, str]:
+    labels: dict[str, list[str]] = defaultdict(list)
+    for name, _ in verdict.model:
+        labels[u.labels.get(name, name)].append(name)
+    out: dict[str, str] = {}
+    for name, raw in verdict.model:
+        label = u.labels.get(name, name)
+        shown = label if len(labels[label]) == 1 else name
+        value = raw
+        if name in u.enum_names and raw.lstrip("-").isdigit():
+            variants = u.enum_names[name]
+            i = int(raw)
+            value = variants[i] if 0 <= i < len(variants) else raw
+        out[shown] = value
+    return out
+
+
+def _when(cex: dict[str, str]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in cex.items())
+
+
+def _diagnose(u: Universe, g: Goal, verdict: Verdict, status: str) -> Diagnostic:
+    assert g.part is not None
+    cex = _counterexample(u, verdict)
+    labels = [Label(g.target_span, _defined_here(g))]
+    notes: list[str] = []
+    if status == "runtime-check":
+        return warning("W2002", f"`{g.value_text}` is checked at run time against {g.target}: "
+                       f"the solver could not decide `{g.part.text}` ({verdict.reason})",
+                       g.span, labels=labels)
+    if status == "unknown":
+        return error("E2002", f"could not decide whether `{g.value_text}` satisfies "
+                     f"{_target(g)}: the solver gave up on `{g.part.text}` ({verdict.reason})",
+                     g.span, labels=labels,
+                     help="simplify the predicate, add a guard, or mark the function "
+                          "`@verify(runtime)` to check this flow at run time instead")
+    if g.part.text != g.whole:
+        notes.append(f"the part that fails: `{g.part.text}`")
+    if cex:
+        notes.append(f"fails when {_when(cex)}")
+    elif verdict.reason:
+        notes.append(f"`{g.value_text}` {verdict.reason}")
+    if g.kind == "requires":
+        if g.known:
+            notes.insert(0, f"known here: `{_subject(g.part.text)}` is {g.known}")
+        return error("E2004", f"`{g.value_text}` requires `{g.part.text}`, which is not "
+                     f"known to hold here", g.span, labels=labels, notes=notes,
+                     counterexample=cex,
+                     help="check the state first (`if`/`match`), or call what establishes it")
+    if g.kind == "link" and g.detail is not None:
+        link, where, param, shown = g.detail.split("|", 3)
+        return error("E4006", f"`{link}` matches {where}, but `{shown}` for `:{param}` must "
+                     f"satisfy {_target(g)}", g.span, labels=labels, notes=notes,
+                     counterexample=cex or {param: shown})
+    if g.kind == "ensures":
+        return error("E2005", f"`{g.target}` ensures `{g.part.text}`, but this path does not "
+                     f"establish it", g.span, labels=labels, notes=notes, counterexample=cex)
+    return error("E2001", f"`{g.value_text}` must satisfy {_target(g)}", g.span,
+                 labels=labels, notes=notes, counterexample=cex,
+                 help="guard the value with an `if`, or change the type it comes from")
+
+
+def _target(g: Goal) -> str:
+    if g.target == g.whole:
+        return f"`{g.whole}`"
+    return f"{g.target}: {g.whole}"
+
+
+def _subject(text: str) -> str:
+    return text.split("==")[0].strip() if "==" in text else text
+
+
+def _defined_here(g: Goal) -> str:
+    if g.kind in ("requires", "ensures"):
+        return f"contract of `{g.target}`"
+    return f"refinement `{g.target}` defined here" if g.target != g.whole \
+        else "refinement defined here"
+
+
+def _unencodable(g: Goal) -> Diagnostic:
+    return error("E2003", f"cannot verify `{g.value_text}` against {_target(g)}: {g.error} "
+                 "cannot be expressed for the solver", g.span,
+                 labels=[Label(g.target_span, _defined_here(g))],
+                 help="predicates may use arithmetic, comparisons, `&&`/`||`/`!`, `len`, "
+                      "text methods, literals, constants and `pure` single-expression functions")
