@@ -11,7 +11,8 @@ How this works:
   so the hot path is one dict lookup and one float add. A family without
   labels is its own single child (`counter.inc()`).
 * `gauge_fn()` registers a callback read only at scrape time, for values the
-  runtime already tracks elsewhere (open connections, pool sizes).
+  runtime already tracks elsewhere (open connections, pool sizes);
+  `callback()` does the same for a labelled counter or gauge family.
 * `render()` writes `# HELP` / `# TYPE` lines and samples, escaping help text
   and label values as the format requires. Histogram buckets are cumulative
   and always end with `le="+Inf"`, followed by `_sum` and `_count`.
@@ -281,7 +282,32 @@ class _GaugeFn:
         yield f"{self.name} {_fmt(float(self.fn()))}"
 
 
-_AnyFamily = Counter | Gauge | Histogram | _GaugeFn
+@final
+class _Callback:
+    """A counter or gauge family whose samples come from a callback at scrape
+    time: `fn()` yields `(label values, value)` pairs."""
+
+    def __init__(self, name: str, help_text: str, kind: str, labelnames: Sequence[str],
+                 fn: Callable[[], Iterable[tuple[Sequence[str], float]]]) -> None:
+        if kind not in ("counter", "gauge"):
+            raise ValueError(f"{name}: a callback family is a counter or a gauge, not {kind!r}")
+        if not _METRIC_NAME.match(name):
+            raise ValueError(f"invalid metric name {name!r}")
+        for label in labelnames:
+            if not _LABEL_NAME.match(label) or label.startswith("__"):
+                raise ValueError(f"invalid label name {label!r} on {name}")
+        self.name = name
+        self.help = help_text
+        self.kind = kind
+        self.labelnames: tuple[str, ...] = tuple(labelnames)
+        self.fn = fn
+
+    def samples(self) -> Iterable[str]:
+        for values, value in self.fn():
+            yield f"{self.name}{_label_block(self.labelnames, values)} {_fmt(float(value))}"
+
+
+_AnyFamily = Counter | Gauge | Histogram | _GaugeFn | _Callback
 
 
 # ---------------------------------------------------------------------------
@@ -334,6 +360,21 @@ class Registry:
         if name in self._families:
             raise ValueError(f"metric {name} is already registered")
         self._families[name] = _GaugeFn(name, help_text, fn)
+
+    def callback(self, name: str, help_text: str, kind: str, labelnames: Sequence[str],
+                 fn: Callable[[], Iterable[tuple[Sequence[str], float]]]) -> None:
+        """Expose the `(label values, value)` pairs `fn()` yields, on every
+        scrape, as a `kind` ("counter" or "gauge") family. For totals the
+        runtime already keeps elsewhere (bytes on the wire, restarts)."""
+        if name in self._families:
+            raise ValueError(f"metric {name} is already registered")
+        self._families[name] = _Callback(name, help_text, kind, labelnames, fn)
+
+    def callback_source(self, name: str) -> object | None:
+        """The callable behind callback family `name` (so a collector that
+        gathers several sources can be found again and extended)."""
+        fam = self._families.get(name)
+        return fam.fn if isinstance(fam, _Callback) else None
 
     def unregister(self, name: str) -> None:
         self._families.pop(name, None)

@@ -36,6 +36,7 @@ from typing import final
 
 from weft import reactor
 from weft.connection import ConnectionContext, Http1Connection, ServerStats
+from weft.health.drain import mark_draining
 from weft.protocols.http1 import DateClock, Http1Limits
 from weft.protocols.http2 import Http2Limits
 from weft.transport.tls import TlsConfig, build_ssl_context
@@ -167,6 +168,8 @@ class Server:
             await asyncio.shield(self._stopped)
             return
         self._shutdown_started = True
+        assert self._stopped is not None
+        mark_draining(self._stopped)  # readiness answers 503 until shutdown completes
         grace = self._config.shutdown_grace if grace is None else grace
         # Phase 1.
         ctx.accepting = False

@@ -24,8 +24,11 @@ SECRET = "seed-example-secret-0123456789abcdef"
 
 def test_exports_are_pinned() -> None:
     assert sorted(weft.layers.__all__) == [
-        "AuthLayer", "MetricsLayer", "RateConfig", "RateLimitLayer", "Span", "TimeoutLayer",
-        "TraceContext", "TracingLayer", "mint_dev_token", "remaining",
+        "AdaptiveConcurrencyLayer", "AuthLayer", "CoDel", "CoDelConfig", "CoDelLayer",
+        "ConcurrencyLimitLayer", "FairQueueConfig", "FairQueueLayer", "LoadShedLayer",
+        "MetricsLayer", "REJECTED_KEY", "RateConfig", "RateLimitLayer", "Span", "TimeoutLayer",
+        "TraceContext", "TracingLayer", "VegasConfig", "VegasLimit", "mint_dev_token",
+        "rejected_by", "remaining", "tag_rejections",
     ]
     for name in weft.layers.__all__:
         assert getattr(weft.layers, name) is not None
