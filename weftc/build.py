@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # the warm path (nothing changed) must not import the compile
 
 CACHE_DIR = ".weft-cache"
 STAMP = ".weftc-build"
+PROOFS = "weft-proofs.json"
 _CODEGEN_DIR = Path(__file__).resolve().parent / "codegen"
+_VERIFY_DIR = Path(__file__).resolve().parent / "verify"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,8 @@ def build_key(path: Path, version: str) -> str:
     h = hashlib.sha256(f"weftc {version}\n".encode())
     folder = path.resolve().parent
     mine = sorted(list(folder.rglob("*.vr")) + list(folder.glob("*.py")))
-    owned = sorted(_CODEGEN_DIR.rglob("*.py")) + sorted(_CODEGEN_DIR.rglob("*.j2"))
+    owned = sorted(_CODEGEN_DIR.rglob("*.py")) + sorted(_CODEGEN_DIR.rglob("*.j2")) \
+        + sorted(_VERIFY_DIR.rglob("*.py"))
     for f in [path.resolve(), *mine, *owned, *sorted(stdlib_path().rglob("*.vr"))]:
         if f.is_file():
             h.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
@@ -91,6 +94,10 @@ def build(path: str | Path, out: str | Path, version: str) -> BuildResult:
             shutil.copy2(folder / f"{mod}.py", out_dir / f"{mod}.py")
         elif (folder / mod).is_dir():
             shutil.copytree(folder / mod, out_dir / mod, dirs_exist_ok=True)
+    if comp.proofs is not None:
+        from weftc.verify.proofs_json import render
+
+        (target / PROOFS).write_text(render(comp.proofs, str(src)), encoding="utf-8")
     stamp.write_text(f"{key} {pkg.name}\n")
     return BuildResult(pkg.name, out_dir, (), comp)
 

@@ -89,7 +89,7 @@ def _unsatisfiable(checked: CheckedProgram, routes: tuple[Route, ...]) -> list[D
             value = u.fresh(x.type, x.name)
             if value is None:
                 continue
-            facts = u.axioms[before:]
+            facts = u.axioms.since(before)
             solver.push()
             solver.add(*facts)
             result = solver.check()

@@ -26,6 +26,7 @@ from weftc.routes.table import Route
 from weftc.syntax import ast
 from weftc.typecheck.checked import CheckedProgram
 from weftc.types import Named, Prim, Ref, Refined, Type, display
+from weftc.verify.facts import FactSet
 from weftc.verify.regex import regex_to_z3
 from weftc.verify.values import EnumVal, ListVal, RecordVal, Unencodable, Value
 
@@ -51,22 +52,27 @@ class Universe:
     def __init__(self, checked: CheckedProgram) -> None:
         self.checked = checked
         self.program: Program = checked.program
-        self.axioms: list[z3.BoolRef] = []
+        self.axioms = FactSet()
         self.labels: dict[str, str] = {}
         self.enum_names: dict[str, tuple[str, ...]] = {}
         self.local_names: dict[int, str] = {}
         self.routes: tuple[Route, ...] = ()
-        self._counts: dict[str, int] = {}
+        self._counts: dict[tuple[str, str], int] = {}
+        self.scope = ""
         self.module_of_file = {info.source.name: name
                                for name, info in self.program.modules.items()}
 
     # ------------------------------------------------------------ naming
 
     def const(self, sort: z3.SortRef, label: str) -> z3.ExprRef:
-        """A fresh constant named after `label` (`id`, `u.id`, `id#2` when reused)."""
-        n = self._counts.get(label, 0) + 1
-        self._counts[label] = n
-        name = label if n == 1 else f"{label}#{n}"
+        """A fresh constant named after `label` within the current function
+        (`f/id`, `f/id#2` when reused): names never depend on other
+        functions, so editing one function leaves every other function's
+        obligations — and their cache keys — unchanged."""
+        key = (self.scope, label)
+        n = self._counts.get(key, 0) + 1
+        self._counts[key] = n
+        name = f"{self.scope}/{label}" if n == 1 else f"{self.scope}/{label}#{n}"
         self.labels[name] = label
         return z3.Const(name, sort)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import z3
 
 from weftc.verify.encode import show_value
+from weftc.verify.facts import FactSet, consts
 
 RLIMIT = 5_000_000
 CACHE_FORMAT = 1
@@ -42,23 +43,6 @@ class Verdict:
     key: str = ""
 
 
-def _consts(term: z3.ExprRef) -> set[str]:
-    out: set[str] = set()
-    seen: set[int] = set()
-    stack = [term]
-    while stack:
-        t = stack.pop()
-        tid = t.get_id()
-        if tid in seen:
-            continue
-        seen.add(tid)
-        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            out.add(t.decl().name())
-        else:
-            stack.extend(t.children())
-    return out
-
-
 class Prover:
     """Proves goals against one solver; counts real solver calls for tests and benches."""
 
@@ -69,7 +53,9 @@ class Prover:
         self.solver_calls = 0
         self.cache_dir = cache_dir
         self._cache: dict[str, dict[str, object]] = {}
+        self._functions: dict[str, list[dict[str, object]]] = {}
         self._dirty = False
+        self._memo: dict[int, tuple[z3.BoolRef, frozenset[str]]] = {}
         self._salt = f"{CACHE_FORMAT}|{z3.get_version_string()}|rlimit={rlimit}"
         if cache_dir is not None:
             self._load()
@@ -92,6 +78,9 @@ class Prover:
             entries = data.get("entries")
             if isinstance(entries, dict):
                 self._cache = entries
+            functions = data.get("functions")
+            if isinstance(functions, dict):
+                self._functions = functions
 
     def save(self) -> None:
         """Write the cache atomically (a crash never leaves half a file)."""
@@ -101,25 +90,41 @@ class Prover:
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
             tmp = f.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"salt": self._salt, "entries": self._cache},
+            tmp.write_text(json.dumps({"salt": self._salt, "entries": self._cache,
+                                       "functions": self._functions},
                                       sort_keys=True), encoding="utf-8")
             tmp.replace(f)
         except OSError:
             return
         self._dirty = False
 
+    def function_key(self, context: str, qualified: str, text: str, runtime: bool) -> str:
+        h = hashlib.sha256(self._salt.encode())
+        for part in (context, qualified, text, str(runtime)):
+            h.update(b"\x00")
+            h.update(part.encode())
+        return h.hexdigest()
+
+    def function_results(self, key: str) -> list[dict[str, object]] | None:
+        return self._functions.get(key)
+
+    def store_function(self, key: str, results: list[dict[str, object]]) -> None:
+        self._functions[key] = results
+        self._dirty = True
+
     # ------------------------------------------------------------ proving
 
-    def prove(self, facts: Iterable[z3.BoolRef], goal: z3.BoolRef) -> Verdict:
-        """Prove `facts ⇒ goal`; a refutation carries the model's values of the
-        goal's constants, shown in Verum syntax."""
-        if not _consts(goal):
+    def prove(self, facts: Iterable[z3.BoolRef], goal: z3.BoolRef,
+              axioms: FactSet | None = None) -> Verdict:
+        """Prove `axioms ∧ facts ⇒ goal`; a refutation carries the model's values
+        of the goal's constants, shown in Verum syntax."""
+        if not consts(goal):
             simple = z3.simplify(goal)
             if z3.is_true(simple):
                 return Verdict("evaluated")
             if z3.is_false(simple):
                 return Verdict("refuted", reason="never satisfies it")
-        relevant = self.slice(list(facts), goal)
+        relevant = self.slice(list(facts), goal, axioms)
         key = self.key(relevant, goal)
         hit = self._cache.get(key)
         if hit is not None:
@@ -151,28 +156,47 @@ class Prover:
 
     def _model(self, goal: z3.BoolRef) -> tuple[tuple[str, str], ...]:
         model = self.solver.model()
-        names = _consts(goal)
+        names = consts(goal)
         out = []
         for d in sorted(model.decls(), key=lambda d: d.name()):
             if d.name() in names and d.arity() == 0:
                 out.append((d.name(), show_value(model[d])))
         return tuple(out)
 
-    @staticmethod
-    def slice(facts: list[z3.BoolRef], goal: z3.BoolRef) -> list[z3.BoolRef]:
-        """The facts in the goal's cone of influence, in their original order."""
-        wanted = _consts(goal)
-        infos = [(f, _consts(f)) for f in facts]
-        chosen = [False] * len(infos)
-        changed = True
-        while changed:
-            changed = False
-            for i, (_, cs) in enumerate(infos):
-                if not chosen[i] and cs & wanted:
-                    chosen[i] = True
-                    wanted |= cs
-                    changed = True
-        return [f for i, (f, cs) in enumerate(infos) if chosen[i] or not cs]
+    def _names(self, fact: z3.BoolRef) -> frozenset[str]:
+        tid = fact.get_id()
+        hit = self._memo.get(tid)
+        if hit is not None and hit[0].eq(fact):
+            return hit[1]
+        names = frozenset(consts(fact))
+        self._memo[tid] = (fact, names)  # the term is kept, so its id is not reused
+        return names
+
+    def slice(self, facts: list[z3.BoolRef], goal: z3.BoolRef,
+              axioms: FactSet | None = None) -> list[z3.BoolRef]:
+        """The facts (and axioms) in the goal's cone of influence, in order."""
+        infos = [(f, self._names(f)) for f in facts]
+        wanted = set(consts(goal))
+        queue = list(wanted)
+        chosen_facts = [not names for _, names in infos]
+        chosen_axioms: set[int] = set()
+        while queue:
+            name = queue.pop()
+            if axioms is not None:
+                for i in axioms.by_name.get(name, ()):
+                    if i not in chosen_axioms:
+                        chosen_axioms.add(i)
+                        for n in axioms.names[i] - wanted:
+                            wanted.add(n)
+                            queue.append(n)
+            for j, (_, names) in enumerate(infos):
+                if not chosen_facts[j] and name in names:
+                    chosen_facts[j] = True
+                    for n in names - wanted:
+                        wanted.add(n)
+                        queue.append(n)
+        out = [axioms.items[i] for i in sorted(chosen_axioms)] if axioms is not None else []
+        return out + [f for j, (f, _) in enumerate(infos) if chosen_facts[j]]
 
     def key(self, facts: list[z3.BoolRef], goal: z3.BoolRef) -> str:
         h = hashlib.sha256(self._salt.encode())

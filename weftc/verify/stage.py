@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import defaultdict
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weftc.diagnostics import Diagnostic, Label, error, warning
-from weftc.routes import route_table
+from weftc.routes import Route, route_table
 from weftc.source import Span
 from weftc.syntax import ast
 from weftc.typecheck.checked import CheckedProgram, Obligation
@@ -70,8 +71,55 @@ def _attr_text(arg: object) -> str:
     return str(getattr(value, "name", value))
 
 
+class _Run:
+    """One verification run: solves goals function by function."""
+
+    def __init__(self, u: Universe, prover: Prover) -> None:
+        self.u = u
+        self.prover = prover
+        self.results: list[ProofResult] = []
+        self.diags: list[Diagnostic] = []
+        self.runtime: set[int] = set()
+        self.reported: set[tuple[int, str]] = set()
+
+    def solve(self, goals: list[Goal]) -> list[ProofResult]:
+        out: list[ProofResult] = []
+        for g in goals:
+            if g.error is not None:
+                out.append(ProofResult(g.kind, g.function, g.span, g.target, g.whole,
+                                       "unencodable", 0.0, False, "", g.value_id))
+                if (g.value_id, "E2003") not in self.reported:
+                    self.reported.add((g.value_id, "E2003"))
+                    self.diags.append(_unencodable(g))
+                continue
+            assert g.part is not None
+            verdict = self.prover.prove(g.facts, g.part.term, self.u.axioms)
+            status = verdict.status
+            if status == "unknown" and g.runtime:
+                status = "runtime-check"
+                self.runtime.add(g.value_id)
+            out.append(ProofResult(g.kind, g.function, g.span, g.target, g.part.text, status,
+                                   round(verdict.solver_ms, 3), verdict.cached, verdict.key,
+                                   g.value_id))
+            if status in ("proved", "evaluated") or (g.value_id, g.kind) in self.reported:
+                continue
+            self.reported.add((g.value_id, g.kind))
+            self.diags.append(_diagnose(self.u, g, verdict, status))
+        self.results.extend(out)
+        return out
+
+
 def run_verify(checked: CheckedProgram, cache_dir: Path | None = None,
                prover: Prover | None = None) -> tuple[ProofReport, list[Diagnostic]]:
+    """Prove every flow of the user's modules.
+
+    Two cache levels: a function whose text and whose program context (every
+    declaration, signature, contract, pure body and route — see
+    `context_digest`) are unchanged, and whose goals all proved last time,
+    is not walked at all; otherwise each goal's verdict is looked up by the
+    hash of its sliced obligation, so editing a callee's refinement re-solves
+    exactly the goals that assumed it.
+    """
     started = time.perf_counter()
     program = checked.program
     user_files = {info.source.name for info in program.modules.values() if not info.is_stdlib}
@@ -81,54 +129,106 @@ def run_verify(checked: CheckedProgram, cache_dir: Path | None = None,
             by_value[id(ob.value)].append(ob)
     u = Universe(checked)
     u.routes = route_table(checked)
+    prover = prover if prover is not None else Prover(cache_dir)
+    run = _Run(u, prover)
+    context = context_digest(checked, u.routes)
     visited: set[int] = set()
-    goals: list[Goal] = []
-    link_diags: list[Diagnostic] = []
     for sig in checked.checked_functions:
         decl = sig.decl
         if not isinstance(decl, ast.FnDecl) or decl.span.file not in user_files:
             continue
-        walker = BodyWalker(u, by_value, visited, sig.qualified, has_runtime_attr(decl))
+        runtime_ok = has_runtime_attr(decl)
+        fn_key = prover.function_key(context, sig.qualified, u.text(decl), runtime_ok)
+        hit = prover.function_results(fn_key)
+        if hit is not None:
+            run.results.extend(_revive(r, decl.span.file) for r in hit)
+            visited.update(k for k, obs in by_value.items()
+                           if _within(obs[0].span, decl.span))
+            continue
+        u.scope = sig.qualified
+        walker = BodyWalker(u, by_value, visited, sig.qualified, runtime_ok)
         walker.run(sig)
-        goals.extend(walker.goals)
-        link_diags.extend(walker.diags)
+        run.diags.extend(walker.diags)
+        solved = run.solve(walker.goals)
+        if not walker.diags and all(r.status in ("proved", "evaluated") for r in solved):
+            prover.store_function(fn_key, [_freeze(r) for r in solved])
     for key, obs in by_value.items():
         if key not in visited:
+            u.scope = f"<{obs[0].function}>"
             walker = BodyWalker(u, by_value, visited, obs[0].function, False)
             walker.expr(obs[0].value)
-            goals.extend(walker.goals)
-    prover = prover if prover is not None else Prover(cache_dir)
-    results: list[ProofResult] = []
-    diags: list[Diagnostic] = list(link_diags)
-    runtime: set[int] = set()
-    reported: set[tuple[int, str]] = set()
-    for g in goals:
-        if g.error is not None:
-            results.append(ProofResult(g.kind, g.function, g.span, g.target, g.whole,
-                                       "unencodable", 0.0, False, "", g.value_id))
-            if (g.value_id, "E2003") not in reported:
-                reported.add((g.value_id, "E2003"))
-                diags.append(_unencodable(g))
-            continue
-        assert g.part is not None
-        verdict = prover.prove([*u.axioms, *g.facts], g.part.term)
-        status = verdict.status
-        if status == "unknown" and g.runtime:
-            status = "runtime-check"
-            runtime.add(g.value_id)
-        results.append(ProofResult(g.kind, g.function, g.span, g.target, g.part.text, status,
-                                   round(verdict.solver_ms, 3), verdict.cached, verdict.key,
-                                   g.value_id))
-        if status in ("proved", "evaluated"):
-            continue
-        if (g.value_id, g.kind) in reported:
-            continue
-        reported.add((g.value_id, g.kind))
-        diags.append(_diagnose(u, g, verdict, status))
+            run.solve(walker.goals)
     prover.save()
-    report = ProofReport(tuple(results), frozenset(runtime), prover.solver_calls,
+    report = ProofReport(tuple(run.results), frozenset(run.runtime), prover.solver_calls,
                          time.perf_counter() - started)
-    return report, diags
+    return report, run.diags
+
+
+def context_digest(checked: CheckedProgram, routes: tuple[Route, ...]) -> str:
+    """What any function's proofs may depend on besides its own text: every
+    user module with the bodies of non-`pure` functions left out, the stdlib
+    sources, and the route table."""
+    h = hashlib.sha256()
+    for name, info in sorted(checked.program.modules.items()):
+        text = info.source.text
+        if not info.is_stdlib:
+            cuts = sorted(_opaque_bodies(info.items))
+            pieces, at = [], 0
+            for start, end in cuts:
+                if start >= at:
+                    pieces.append(text[at:start])
+                    at = end
+            pieces.append(text[at:])
+            text = "{}".join(pieces)
+        h.update(f"\x00{name}\x00".encode())
+        h.update(text.encode())
+    for r in routes:
+        h.update(f"\x00{r.method} {r.path} {r.handler_name} "
+                 f"{[(x.name, str(x.type)) for x in r.extractors or ()]}".encode())
+    return h.hexdigest()
+
+
+def _opaque_bodies(items: tuple[ast.Item, ...]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, ast.FnDecl) and node.body is not None \
+                and "pure" not in node.modifiers:
+            out.append((node.body.span.start, node.body.span.end))
+            return
+        if isinstance(node, ast.Item) or isinstance(node, tuple):
+            for child in (node if isinstance(node, tuple) else _fields(node)):
+                visit(child)
+
+    for item in items:
+        visit(item)
+    return out
+
+
+def _fields(node: object) -> list[object]:
+    import dataclasses
+
+    if not dataclasses.is_dataclass(node):
+        return []
+    return [getattr(node, f.name) for f in dataclasses.fields(node) if f.name != "span"]
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return inner.file == outer.file and outer.start <= inner.start < outer.end
+
+
+def _freeze(r: ProofResult) -> dict[str, object]:
+    s = r.span
+    return {"kind": r.kind, "function": r.function, "target": r.target,
+            "predicate": r.predicate, "status": r.status, "hash": r.hash,
+            "span": [s.start, s.end, s.line, s.column, s.end_line, s.end_column]}
+
+
+def _revive(d: dict[str, object], file: str) -> ProofResult:
+    start, end, line, column, end_line, end_column = (int(x) for x in d["span"])  # type: ignore[attr-defined]
+    span = Span(file, start, end, line, column, end_line, end_column)
+    return ProofResult(str(d["kind"]), str(d["function"]), span, str(d["target"]),
+                       str(d["predicate"]), str(d["status"]), 0.0, True, str(d["hash"]), 0)
 
 
 # ================================================================ messages

@@ -510,9 +510,9 @@ class BodyWalker(ExprEncoder):
         """`route#"/api/{v}/users/{id}"`: the route that serves it, and each
         captured segment proven against that handler's refinement (E4005/E4006)."""
         values: dict[int, Value] = {}
-        for part in e.parts:
-            if isinstance(part, ast.FStringExpr):
-                values[id(part.expr)] = self.expr(part.expr)
+        for piece in e.parts:
+            if isinstance(piece, ast.FStringExpr):
+                values[id(piece.expr)] = self.expr(piece.expr)
         link = e.text if e.text.startswith("route#") else f'route#"{e.text}"'
         if has_mixed(e):
             self.diags.append(error(
