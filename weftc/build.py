@@ -78,7 +78,8 @@ def build(path: str | Path, out: str | Path, version: str) -> BuildResult:
 
     program, effects = comp.program, comp.effects
     assert program is not None and effects is not None  # every stage ran: comp.ok
-    pkg, gen_diags = generate(program, version, is_async=lambda _q, fn: effects.is_async(fn))
+    pkg, gen_diags = generate(program, version, is_async=lambda _q, fn: effects.is_async(fn),
+                              checked=comp.checked)
     if pkg is None:
         return BuildResult(None, out_dir, tuple(gen_diags), comp, sources=program.sources)
     target = out_dir / pkg.name

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tests.weftc.program_gen import programs
 from tests.weftc.verum_corpus import CORPUS as VERUM
 from weftc.source import SourceFile
 from weftc.syntax import parser as parser_mod
@@ -111,3 +114,55 @@ def test_tables_round_trip_through_cache(tmp_path: Path) -> None:
     assert load(path) == tables
     path.write_bytes(b"not marshal data")
     assert load(path) is None
+
+
+# Places where a parser state's own lexer cuts differently from the bulk scan
+# (`weftc.syntax.scan`), or where a keyword is only a keyword in some states.
+DIVERGING = [
+    "fn f() -> List<List<Int>> { let x: Map<Text, List<Int>> = m; x }",
+    "fn f() { let v = extract_json<List<List<Byte>>>(&req, &cfg); v >> 2 }",
+    "fn f() { let t = p.0.1; let u = (a, b).1; t >>= 1; }",
+    "fn layer(stream: Int) -> Int { let impl = stream; let dyn = impl; dyn }",
+    "fn f(x: impl Display + Send, y: &dyn Handler) { x.layer.stream(y) }",
+    "type Id is Int{>= 0 && <= 1_000};\ntype P is (Int, Text);",
+    "fn f() {\r\n    let s = \"\"\"raw\nline \"\" two\"\"\";\r\n    let c = 'c'; s\r\n}",
+    "fn é() { let naïve = \"§ → µ\"; /* multi\nline */ naïve }",
+    "fn f() { let s = f\"{a >> 1} and {List<Int>.new()} {{x}}\"; s }",
+    "mount core.async.cancellation.{Token};\nfn f() { self.type_name }",
+]
+
+
+@pytest.mark.parametrize("text", DIVERGING)
+def test_fast_path_matches_lark_where_lexers_diverge(text: str) -> None:
+    slow = _outcome(parser_mod._engine().run_slow, text)
+    fast = _outcome(_fast_only, text)
+    assert slow[1] is None, slow[1]
+    assert fast == slow
+
+
+@pytest.mark.parametrize("text", ["fn f() { let x = $; }", "fn f() { let s = \"open; }",
+                                  "fn f() { x >>> y }", "fn f() { 1 \x00 2 }", "/* open"])
+def test_fast_path_rejects_what_lark_rejects(text: str) -> None:
+    assert _outcome(parser_mod._engine().run_slow, text)[1] is not None
+    assert _outcome(_fast_only, text)[1] is not None
+
+
+_PIECES = ["{", "}", "(", ")", "<", ">", ">>", ">>=", "..", ".0", ".", "?", "|", "||", ",", ";",
+           "=", "=>", "->", "&", "!", "fn", "let", "if", "else", "match", "impl", "dyn", "layer",
+           "type", "is", "not", "mut", "0", "1.5", "x", "Int", '"s"', 'f"{a}"', "'c'", " ", "\n",
+           "//c\n", "/*c*/", "$"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(_PIECES)), max_size=3))
+def test_fast_path_matches_lark_on_random_programs(program: str, edits: list[tuple[int, str]]) -> None:
+    text = program
+    for at, piece in edits:
+        at %= len(text) + 1
+        text = text[:at] + piece + text[at:]
+    slow = _outcome(parser_mod._engine().run_slow, text)
+    fast = _outcome(_fast_only, text)
+    if slow[1] is None:
+        assert fast == slow
+    else:
+        assert fast[1] is not None, "fast path accepted what lark rejects"

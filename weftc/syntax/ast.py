@@ -19,11 +19,12 @@ fields at the end with defaults; never rename.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from enum import StrEnum
 from typing import final
 
 from weftc.source import Span
+from weftc.syntax.frozen import fast_init
 
 
 class Node:
@@ -1193,3 +1194,13 @@ class TypeApplication(Expr):
     span: Span
     target: Expr
     args: tuple[TypeExpr, ...]
+
+
+def _install_fast_inits() -> None:
+    """Every node stores its fields through slot descriptors (see `weftc.syntax.frozen`)."""
+    for value in list(globals().values()):
+        if isinstance(value, type) and value.__module__ == __name__ and is_dataclass(value):
+            fast_init(value)
+
+
+_install_fast_inits()

@@ -20,6 +20,7 @@ from lark import Token, Transformer
 
 from weftc.source import Span
 from weftc.syntax import ast
+from weftc.syntax.frozen import fast_init, maker
 from weftc.syntax.literals import decode_escapes, decode_number, raw_body, split_fstring
 from weftc.syntax.postlex import ParseContext
 
@@ -57,18 +58,21 @@ class BuildError(Exception):
         self.span = span
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Args:
     span: Span
     args: tuple[ast.Expr, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Implicit:
     span: Span
     op: Token
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _IsTest:
     span: Span
@@ -76,6 +80,7 @@ class _IsTest:
     negated: bool
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Guard:
     span: Span
@@ -83,30 +88,35 @@ class _Guard:
     expr: ast.Expr
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _RecordBase:
     span: Span
     expr: ast.Expr
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Generics:
     span: Span
     params: tuple[ast.GenericParam, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Throws:
     span: Span
     types: tuple[ast.TypeExpr, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Where:
     span: Span
     preds: tuple[ast.WherePredicate, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _Scope:
     span: Span
@@ -114,6 +124,7 @@ class _Scope:
     path: ast.Path | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class _RefineBody:
     span: Span
@@ -122,6 +133,14 @@ class _RefineBody:
 
 
 _Kids = list[Any]
+
+# `Span(...)` without its dataclass `__init__` (see `weftc.syntax.frozen`)
+_span: Callable[[str, int, int, int, int, int, int], Span] = maker(Span)
+
+
+def _join(a: Span, b: Span) -> Span:
+    """`a.to(b)`, built the cheaper way."""
+    return _span(a.file, a.start, b.end, a.line, a.column, b.end_line, b.end_column)
 
 
 def _tokens(c: _Kids) -> list[Token]:
@@ -166,17 +185,18 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
         col: int = t.column  # type: ignore[assignment]
         end_line: int = t.end_line  # type: ignore[assignment]
         end_col: int = t.end_column  # type: ignore[assignment]
-        if not c.base and c.base_line == 1 and c.base_col == 1:
-            return Span(c.source.name, start, end, line, col, end_line, end_col)
+        if c.at_origin:
+            return _span(c.source.name, start, end, line, col, end_line, end_col)
         dc = c.base_col - 1
-        return Span(c.source.name, start + c.base, end + c.base,
-                    line + c.base_line - 1, col + (dc if line == 1 else 0),
-                    end_line + c.base_line - 1, end_col + (dc if end_line == 1 else 0))
+        return _span(c.source.name, start + c.base, end + c.base,
+                     line + c.base_line - 1, col + (dc if line == 1 else 0),
+                     end_line + c.base_line - 1, end_col + (dc if end_line == 1 else 0))
 
     def _sp(self, x: Any) -> Span:
         return self.tspan(x) if x.__class__ is Token else cast(Span, x.span)
 
     def span(self, c: Sequence[Any]) -> Span:
+        """From the first to the last positioned child, without an interim span per end."""
         # plain loops: this runs once per node, generator set-up would dominate
         for first in c:
             if first is not None:
@@ -184,14 +204,33 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
         for last in reversed(c):
             if last is not None:
                 break
-        a = self.tspan(first) if first.__class__ is Token else first.span
         if first is last:
-            return cast(Span, a)
-        b = self.tspan(last) if last.__class__ is Token else last.span
-        return Span(a.file, a.start, b.end, a.line, a.column, b.end_line, b.end_column)
+            return self.tspan(first) if first.__class__ is Token else cast(Span, first.span)
+        if first.__class__ is Token or last.__class__ is Token:
+            ctx = self.contexts[-1]
+            if not ctx.at_origin:
+                a = self._sp(first)
+                b = self._sp(last)
+                return _span(a.file, a.start, b.end, a.line, a.column, b.end_line, b.end_column)
+            # Any: lark types token positions as optional; lexed tokens always have them
+            head: Any = first
+            tail: Any = last
+            if first.__class__ is Token:
+                file = ctx.source.name
+                start, line, col = head.start_pos, head.line, head.column
+            else:
+                a = head.span
+                file, start, line, col = a.file, a.start, a.line, a.column
+            if last.__class__ is Token:
+                return _span(file, start, tail.end_pos, line, col, tail.end_line, tail.end_column)
+            b = tail.span
+            return _span(file, start, b.end, line, col, b.end_line, b.end_column)
+        a = first.span
+        b = last.span
+        return _span(a.file, a.start, b.end, a.line, a.column, b.end_line, b.end_column)
 
     def ident(self, t: Token) -> ast.Ident:
-        return ast.Ident(self.tspan(t), str(t.value))
+        return ast.Ident(self.tspan(t), t.value)
 
     # ------------------------------------------------------------ items
 
@@ -201,7 +240,7 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
         lines = ctx.text.count("\n")
         last_nl = ctx.text.rfind("\n")
         end_col = len(ctx.text) - last_nl if last_nl >= 0 else len(ctx.text) + ctx.base_col
-        span = Span(ctx.source.name, ctx.base, end, ctx.base_line, ctx.base_col,
+        span = _span(ctx.source.name, ctx.base, end, ctx.base_line, ctx.base_col,
                     ctx.base_line + lines, end_col)
         return ast.Module(span, tuple(x for x in c if isinstance(x, ast.Item)))
 
@@ -499,6 +538,12 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
     # ------------------------------------------------------------ types
 
     def path_type(self, c: _Kids) -> ast.TypeExpr:
+        if len(c) == 4 and c[1] is None:
+            # a lone name (the `[<...>]` part absent): the three nodes share one span
+            span = self.tspan(c[0])
+            if c[0].value == "_":
+                return ast.InferType(span)
+            return ast.PathType(span, ast.Path(span, (ast.Ident(span, c[0].value),)), ())
         idents = [x for x in c if isinstance(x, Token) and x.type == "IDENT"]
         args = tuple(_of(c, ast.TypeExpr))
         span = self.span(c)
@@ -511,7 +556,7 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
         body: _RefineBody = c[2]
         pred = body.parts[0]
         for p in body.parts[1:]:
-            pred = ast.Binary(pred.span.to(p.span), "&&", pred, p)
+            pred = ast.Binary(_join(pred.span, p.span), "&&", pred, p)
         return ast.RefinedType(self.span(c), c[0], body.binder, pred, ast.RefinementForm.INLINE,
                                body.parts)
 
@@ -606,6 +651,8 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
     body_block = block
 
     def let_stmt(self, c: _Kids) -> ast.LetStmt:
+        if len(c) == 9:     # LET pattern [COLON type] [EQUAL expr [ELSE block]] SEMICOLON
+            return ast.LetStmt(self.span(c), c[1], c[3], c[5], c[7])
         pattern = next(x for x in c if isinstance(x, ast.Pattern))
         return ast.LetStmt(self.span(c), pattern, _after(c, "COLON"), _after(c, "EQUAL"),
                            _after(c, "ELSE"))
@@ -631,6 +678,8 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
     # ------------------------------------------------------------ operators
 
     def binseq(self, c: _Kids) -> ast.Expr:
+        if len(c) == 4 and c[3] is None and c[1].__class__ is Token:     # `a op b`
+            return _binary(str(c[1].value), c[0], c[2])
         return self._climb([x for x in c if x is not None])
 
     def _climb(self, items: Sequence[Any]) -> ast.Expr:
@@ -642,16 +691,7 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
             _, _, op = ops.pop()
             right = vals.pop()
             left = vals.pop()
-            span = left.span.to(right.span)
-            o = str(op.value)
-            node: ast.Expr
-            if o in _ASSIGN_OPS:
-                node = ast.Assign(span, o, left, right)
-            elif o == ".." or o == "..=":
-                node = ast.Range(span, left, right, o == "..=")
-            else:
-                node = ast.Binary(span, o, left, right)
-            vals.append(node)
+            vals.append(_binary(str(op.value), left, right))
 
         i = 1
         n = len(items)
@@ -661,7 +701,7 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
                 while ops and ops[-1][0] >= _IS_PRECEDENCE:
                     reduce()
                 left = vals.pop()
-                vals.append(ast.IsPattern(left.span.to(it.span), left, it.pattern, it.negated))
+                vals.append(ast.IsPattern(_join(left.span, it.span), left, it.pattern, it.negated))
                 i += 1
                 continue
             prec, right_assoc = _PRECEDENCE[str(it.value)]
@@ -718,8 +758,8 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
 
     def method_call(self, c: _Kids) -> ast.MethodCall:
         args: _Args = c[-1]
-        return ast.MethodCall(self.span(c), c[0], self.ident(c[2]), tuple(_of(c[3:], ast.TypeExpr)),
-                              args.args)
+        types = tuple(_of(c[3:], ast.TypeExpr)) if len(c) > 4 else ()
+        return ast.MethodCall(self.span(c), c[0], self.ident(c[2]), types, args.args)
 
     def opt_method_call(self, c: _Kids) -> ast.MethodCall:
         args: _Args = c[-1]
@@ -767,7 +807,7 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
     # ------------------------------------------------------------ primary
 
     def name(self, c: _Kids) -> ast.Name:
-        return ast.Name(self.tspan(c[0]), str(c[0].value))
+        return ast.Name(self.tspan(c[0]), c[0].value)
 
     def unit(self, c: _Kids) -> ast.Tuple:
         return ast.Tuple(self.span(c), ())
@@ -815,9 +855,9 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
         while isinstance(node, ast.Binary) and node.op == "&&":
             spine.append(node)
             node = node.left
-        result: ast.Expr = ast.LetCondition(let_span.to(node.span), pattern, node)
+        result: ast.Expr = ast.LetCondition(_join(let_span, node.span), pattern, node)
         for b in reversed(spine):
-            result = ast.Binary(let_span.to(b.span), "&&", result, b.right)
+            result = ast.Binary(_join(let_span, b.span), "&&", result, b.right)
         return result
 
     def match_expr(self, c: _Kids) -> ast.Match:
@@ -987,6 +1027,16 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
         return ast.FieldPat(self.span(c), self.ident(c[0]), c[2] if len(c) > 2 else None)
 
 
+def _binary(op: str, left: ast.Expr, right: ast.Expr) -> ast.Expr:
+    """The node for `left op right`: an assignment, a range or a binary operation."""
+    span = _join(left.span, right.span)
+    if op in _ASSIGN_OPS:
+        return ast.Assign(span, op, left, right)
+    if op == ".." or op == "..=":
+        return ast.Range(span, left, right, op == "..=")
+    return ast.Binary(span, op, left, right)
+
+
 def _sub_span(tok_span: Span, t: Token, a: int, b: int) -> Span:
     """The span of characters [a, b) inside token `t` (relative to the token start)."""
     text = str(t.value)
@@ -1003,7 +1053,7 @@ def _sub_span(tok_span: Span, t: Token, a: int, b: int) -> Span:
         col_b = b - text.rfind("\n", 0, b)
     else:
         line_b, col_b = line, col + b
-    return Span(tok_span.file, tok_span.start + a, tok_span.start + b, line_a, col_a, line_b, col_b)
+    return _span(tok_span.file, tok_span.start + a, tok_span.start + b, line_a, col_a, line_b, col_b)
 
 
 def _expr_path(e: ast.Expr) -> ast.Path | None:

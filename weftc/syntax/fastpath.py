@@ -8,10 +8,13 @@ unit chains (`expr -> operand -> postfix -> primary`) that do nothing at all.
 
 How it works: the grammar is still compiled by lark (LALR(1) tables, the
 contextual lexer's per-state scanners and keyword maps, the tree-shaping rules
-of lark's parse-tree builder). This module only runs them: per parser state it
-lexes with that state's own scanner (exactly what lark's contextual lexer
-does), feeds the token through `PostLexState.feed` (the same post-lexer lark
-uses), and applies the table. Each rule gets one generated reducer that does
+of lark's parse-tree builder). This module only runs them: the text is cut
+into tokens up front by one C-level scan with lark's root terminal order
+(`weftc.syntax.scan`); a scanned token is used as is when the parser state's
+own lexer knows its terminal (it would match the same), and only where it does
+not is the text re-lexed with that state's scanner, exactly as lark's
+contextual lexer does. Each token goes through `PostLexState.feed` (the same
+post-lexer lark uses), then the table. Each rule gets one generated reducer that does
 lark's child filtering (`_rule` splicing, `[x]` placeholders, filtered
 anonymous tokens, `?rule` single-child expansion) and calls the `AstBuilder`
 method; pure unit reductions only replace the state.
@@ -26,19 +29,21 @@ either way (tests compare the two paths).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lark import Token
 
 from weftc.syntax.postlex import ACTIVE_TYPES, SPECIAL_WORDS, ParseContext, PostLexState
+from weftc.syntax.scan import Classifier
 from weftc.syntax.tables import ParserTables, RuleShape
 
 # A table action: a state number (shift/goto) or a reduction (size, goto symbol, reducer).
 # The reducer is None for a unit rule whose value passes through unchanged.
 _Reducer = Callable[[list[Any]], Any]
 _Reduce = tuple[int, str, _Reducer | None]
-_LexInfo = tuple[tuple[Any, ...], frozenset[str], dict[str, dict[str, str]]]
+# (alternation regexes, ignored types, keyword maps, every terminal the lexer knows)
+_LexInfo = tuple[tuple[Any, ...], frozenset[str], dict[str, dict[str, str]], frozenset[str]]
 
 _new_str = str.__new__
 
@@ -65,6 +70,11 @@ class FastParser:
         self._lexinfo: list[_LexInfo | None] = [None] * size
         self._lexers: dict[int, _LexInfo] = {}
         self._reducers: dict[int, _Reduce] = {}
+        shape, terminals, scan, flags = tables.root
+        self._scan = re.compile(scan, flags).findall
+        self._classifier = Classifier(shape[0], list(terminals), shape[2])
+        # keyword type -> the terminal whose text it is (`FN` -> `IDENT`)
+        self._keyword_of = {kw: raw for raw, words in shape[2].items() for kw in words.values()}
 
     # ------------------------------------------------------------ lazy conversion
 
@@ -87,8 +97,10 @@ class FastParser:
         info = self._lexers.get(lid)
         if info is None:
             patterns, ignore, keywords = self._tables.lexers[lid]
-            info = self._lexers[lid] = (tuple(re.compile(p, f) for p, f in patterns),
-                                        frozenset(ignore), keywords)
+            regexes = tuple(re.compile(p, f) for p, f in patterns)
+            terms = frozenset(name for rx in regexes for name in rx.groupindex) \
+                | frozenset(kw for words in keywords.values() for kw in words.values())
+            info = self._lexers[lid] = (regexes, frozenset(ignore), keywords, terms)
         self._lexinfo[state] = info
         return info
 
@@ -97,9 +109,9 @@ class FastParser:
     def parse(self, ctx: ParseContext, start: str) -> Any:
         """Parse `ctx.text` from rule `start`; raises on anything but a clean parse."""
         text = ctx.text
-        n = len(text)
         actions = self._actions
-        lexinfo = self._lexinfo
+        known = self._classifier.cache.get
+        classify = self._classifier.classify
         post = PostLexState(ctx)
         feed = post.feed
         active = ACTIVE_TYPES
@@ -109,41 +121,37 @@ class FastParser:
         values: list[Any] = []
         pos = 0
         line = 1
-        line_start = 0
-        while pos < n:
-            state = states[-1]
-            info = lexinfo[state] or self._state_lexer(state)
-            for mre in info[0]:
-                m = mre.match(text, pos)
-                if m is not None:
-                    break
-            else:
-                raise _Bail
-            value = m.group()
-            tt = m.lastgroup
-            end = m.end()
-            if tt in info[1]:               # whitespace, comments
-                if "\n" in value:
-                    line += value.count("\n")
-                    line_start = pos + value.rfind("\n") + 1
-                pos = end
-                continue
-            keywords = info[2].get(tt)
-            if keywords is not None:
-                tt = keywords.get(value, tt)
+        nl = -1                 # offset of the last newline before `pos` (column = offset - nl)
+        pairs = iter(self._scan(text))
+        for ign, value in pairs:
+            if ign:
+                pos += len(ign)
+                if "\n" in ign:
+                    line += ign.count("\n")
+                    nl = pos - len(ign) + ign.rfind("\n")
+            if not value:
+                break
+            begin = pos
+            pos += len(value)
+            tt = known(value) or classify(text, begin, value)
+            acts = actions[states[-1]] or self._state_actions(states[-1])
+            if tt not in acts:
+                tt = self._retype(states[-1], tt)
+                if tt is None:      # the state's own lexer cuts differently here
+                    pos, line, nl = self._diverge(pairs, text, begin, pos, line, nl, states, values, post)
+                    continue
             tok = _new_str(Token, value)
             tok.type = tt
             tok.value = value
-            tok.start_pos = pos
-            tok.end_pos = end
+            tok.start_pos = begin
+            tok.end_pos = pos
             tok.line = line
-            tok.column = pos - line_start + 1
+            tok.column = begin - nl
             if "\n" in value:
                 line += value.count("\n")
-                line_start = pos + value.rfind("\n") + 1
+                nl = begin + value.rfind("\n")
             tok.end_line = line
-            tok.end_column = end - line_start + 1
-            pos = end
+            tok.end_column = pos - nl
             if tt in active or (tt == "IDENT" and value in special):
                 out = feed(tok)
                 if isinstance(out, tuple):
@@ -154,28 +162,27 @@ class FastParser:
             else:
                 post.prev2 = post.prev
                 post.prev = tok
-            while True:
-                acts = actions[states[-1]] or self._state_actions(states[-1])
-                act = acts.get(tt)
+            act = acts.get(tt)
+            while act.__class__ is not int:
                 if act is None:
                     raise _Bail
-                if act.__class__ is int:
-                    states.append(act)
-                    values.append(tok)
-                    break
                 size, origin, reducer = act
                 if reducer is None:
                     del states[-1]
-                    states.append(actions[states[-1]][origin])  # type: ignore[index]  # reached states are converted
-                    continue
-                if size:
-                    kids = values[-size:]
-                    del values[-size:]
-                    del states[-size:]
                 else:
-                    kids = []
-                values.append(reducer(kids))
-                states.append(actions[states[-1]][origin])  # type: ignore[index]  # reached states are converted
+                    if size:
+                        kids = values[-size:]
+                        del values[-size:]
+                        del states[-size:]
+                    else:
+                        kids = []
+                    values.append(kids if reducer is _splice else reducer(kids))
+                state = actions[states[-1]][origin]  # type: ignore[index]  # reached states are converted
+                states.append(state)
+                acts = actions[state] or self._state_actions(state)
+                act = acts.get(tt)
+            states.append(act)
+            values.append(tok)
         # end of input: reduce until the start rule is accepted
         while True:
             acts = actions[states[-1]] or self._state_actions(states[-1])
@@ -192,10 +199,86 @@ class FastParser:
                     del states[-size:]
                 else:
                     kids = []
-                values.append(reducer(kids))
+                values.append(kids if reducer is _splice else reducer(kids))
             states.append(actions[states[-1]][origin])  # type: ignore[index]  # reached states are converted
             if states[-1] == end_state:
                 return values[-1]
+
+    # ------------------------------------------------------------ the rare paths
+
+    def _retype(self, state: int, tt: str | None) -> str | None:
+        """The state's lexer type for a scanned token its actions lack, or None to re-lex.
+
+        A scanned terminal the state's lexer also has is what that lexer
+        matches (lark orders every lexer alike); a keyword the state does not
+        know stays the identifier it is spelled as.
+        """
+        if tt is None:
+            raise _Bail             # no terminal matches here
+        terms = (self._lexinfo[state] or self._state_lexer(state))[3]
+        if tt in terms:
+            return tt
+        raw = self._keyword_of.get(tt)
+        return raw if raw is not None and raw in terms else None
+
+    def _diverge(self, pairs: Iterator[tuple[str, str]], text: str, q: int, b: int, line: int,
+                 nl: int, states: list[int], values: list[Any],
+                 post: PostLexState) -> tuple[int, int, int]:
+        """Lex from `q` with each state's own lexer until a token ends where a scanned one does.
+
+        `b` is the end of the scanned token that could not be used; returns
+        the new (position, line, last newline offset) for the scan loop.
+        """
+        n = len(text)
+        while True:
+            for ign, value in pairs if b < q else ():
+                b += len(ign) + len(value)
+                if b >= q:
+                    break
+            if q == b:
+                return q, line, nl
+            regexes, ignore, keywords, _ = self._lexinfo[states[-1]] or self._state_lexer(states[-1])
+            m = None
+            while q < n:
+                for rx in regexes:
+                    m = rx.match(text, q)
+                    if m is not None:
+                        break
+                else:
+                    raise _Bail
+                if m.lastgroup not in ignore:
+                    break
+                value = m.group()
+                if "\n" in value:
+                    line += value.count("\n")
+                    nl = q + value.rfind("\n")
+                q = m.end()
+                m = None
+            if m is None:
+                continue
+            value = m.group()
+            tt = m.lastgroup or ""
+            words = keywords.get(tt)
+            tok = _new_str(Token, value)
+            tok.type = words.get(value, tt) if words is not None else tt
+            tok.value = value
+            tok.start_pos = q
+            tok.end_pos = m.end()
+            tok.line = line
+            tok.column = q - nl
+            if "\n" in value:
+                line += value.count("\n")
+                nl = q + value.rfind("\n")
+            tok.end_line = line
+            tok.end_column = m.end() - nl
+            q = m.end()
+            if tok.type in ACTIVE_TYPES or (tok.type == "IDENT" and value in SPECIAL_WORDS):
+                out = post.feed(tok)
+                self._shift_all(states, values, out if isinstance(out, tuple) else (out,))
+            else:
+                post.prev2 = post.prev
+                post.prev = tok
+                self._shift_all(states, values, (tok,))
 
     def _shift_all(self, states: list[int], values: list[Any], toks: tuple[Token, ...]) -> None:
         """Feed tokens one by one (the rare case of a post-lexer split)."""
@@ -219,7 +302,7 @@ class FastParser:
                     if size:
                         del values[-size:]
                         del states[-size:]
-                    values.append(reducer(kids))
+                    values.append(kids if reducer is _splice else reducer(kids))
                 states.append(actions[states[-1]][origin])  # type: ignore[index]  # reached states are converted
 
 
@@ -237,7 +320,9 @@ def _make_reduce(shape: RuleShape, builder: Any) -> _Reduce:
 
             def method(kids: list[Any], _name: str = name) -> Any:
                 return default(_name, kids, None)
-    return size, origin, _compile(include, trailing, filtered, expand1, method)
+    if method is _splice and not filtered and not expand1:
+        return size, origin, _splice    # the loop keeps the children list without a call
+    return size, origin, _compile(include, trailing, filtered, expand1, method, name)
 
 
 def _splice(kids: list[Any]) -> list[Any]:
@@ -245,7 +330,7 @@ def _splice(kids: list[Any]) -> list[Any]:
 
 
 def _compile(include: tuple[tuple[int, bool, int], ...], trailing: int, filtered: bool,
-             expand1: bool, method: Callable[[list[Any]], Any]) -> _Reducer:
+             expand1: bool, method: Callable[[list[Any]], Any], name: str) -> _Reducer:
     """Generate the reducer's code: a list display of the kept children, then the call."""
     lines = ["def reduce(s):"]
     if not filtered:
@@ -268,8 +353,8 @@ def _compile(include: tuple[tuple[int, bool, int], ...], trailing: int, filtered
             lines.append(f"    c = [{', '.join(parts)}]")
     if expand1:
         lines.append("    if len(c) == 1:\n        return c[0]")
-    lines.append("    return method(c)")
+    lines.append("    return c" if method is _splice else "    return method(c)")
     scope: dict[str, Any] = {"method": method}
-    exec("\n".join(lines), scope)  # code built above from the rule's shape only
+    exec(compile("\n".join(lines), f"<reducer {name}>", "exec"), scope)  # built from the rule's shape only
     reducer: _Reducer = scope["reduce"]
     return reducer

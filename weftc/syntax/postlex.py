@@ -113,6 +113,11 @@ class ParseContext:
     warnings: list[tuple[int, int, str, str]] = field(default_factory=list)
     unsupported: list[tuple[int, int, str]] = field(default_factory=list)
     open_brackets: list[Token] = field(default_factory=list)
+    # text offsets are file offsets (base 0, line 1, column 1): token spans need no shifting
+    at_origin: bool = field(init=False, default=True)
+
+    def __post_init__(self) -> None:
+        self.at_origin = self.base == 0 and self.base_line == 1 and self.base_col == 1
 
 
 def _looks_generic(text: str, i: int) -> bool:
@@ -218,7 +223,8 @@ class PostLexState:
         prev2 = self.prev2
         first: Token | None = None
         t = tok.type
-        ts, te = _start(tok), _end(tok)
+        ts: int = tok.start_pos or 0
+        te: int = tok.end_pos or 0
         if t == "IDENT" and tok.value in RESERVED and (prev is None or prev.type not in _AFTER_DOT):
             # The contextual lexer only makes keywords where one is acceptable;
             # a reserved word anywhere else is still that keyword (an error),

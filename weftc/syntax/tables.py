@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+from weftc.syntax.scan import SCAN_VERSION, build_scan
+
+FORMAT = 2
 
 # (index, splice `_rule` children, Nones before) per kept child
 Include = tuple[tuple[int, bool, int], ...]
@@ -29,6 +31,9 @@ Include = tuple[tuple[int, bool, int], ...]
 RuleShape = tuple[int, str, Include, int, bool, bool, str]
 # (alternation patterns with flags, ignored types, {regex type: {keyword text: keyword type}})
 LexerShape = tuple[tuple[tuple[str, int], ...], tuple[str, ...], dict[str, dict[str, str]]]
+# The root lexer (every terminal): its shape, its terminals in lark's order, and the
+# bulk-scan pattern with its flags (see `weftc.syntax.scan`).
+RootShape = tuple[LexerShape, tuple[tuple[str, str], ...], str, int]
 
 
 class TablesUnavailable(Exception):
@@ -45,11 +50,12 @@ class ParserTables:
     rules: tuple[RuleShape, ...]
     state_lexer: dict[int, int]
     lexers: tuple[LexerShape, ...]
+    root: RootShape
 
 
 def cache_key(grammar: str) -> str:
     import lark
-    text = f"{FORMAT}\0{lark.__version__}\0{sys.version_info[:2]}\0{grammar}"
+    text = f"{FORMAT}.{SCAN_VERSION}\0{lark.__version__}\0{sys.version_info[:2]}\0{grammar}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -63,8 +69,11 @@ def load(path: Path) -> ParserTables | None:
 
 def save(tables: ParserTables, path: Path) -> None:
     """Write atomically; a failure only costs the next start-up time."""
-    data = marshal.dumps((tables.start, tables.end, tables.actions, tables.rules,
-                          tables.state_lexer, tables.lexers))
+    try:
+        data = marshal.dumps((tables.start, tables.end, tables.actions, tables.rules,
+                              tables.state_lexer, tables.lexers, tables.root))
+    except ValueError:  # not plain data: skip the cache rather than fail the parse
+        return
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tables-")
         with os.fdopen(fd, "wb") as f:
@@ -111,7 +120,7 @@ def from_lark(parser: Any) -> ParserTables:  # Any: a lark.Lark built with parse
             lexers.append(_lexer_shape(basic, UnlessCallback))
         state_lexer[state] = lid
     return ParserTables(dict(table.start_states), dict(table.end_states), actions, tuple(rules),
-                        state_lexer, tuple(lexers))
+                        state_lexer, tuple(lexers), _root_shape(contextual, UnlessCallback))
 
 
 def _rule_shape(rule: Any, maybe_placeholders: bool) -> RuleShape:
@@ -132,9 +141,21 @@ def _rule_shape(rule: Any, maybe_placeholders: bool) -> RuleShape:
             pending = 0
     pending += nones[size]
     filtered = bool(empty) or len(include) < size or any(x for _, x, _ in include)
-    name: str = rule.alias or rule.options.template_source or rule.origin.name
+    name = str(rule.alias or rule.options.template_source or rule.origin.name)
     expand1 = bool(rule.options.expand1) and not rule.alias
     return size, str(rule.origin.name), tuple(include), pending, filtered, expand1, name
+
+
+def _root_shape(contextual: Any, unless: type) -> RootShape:
+    """The root lexer (all terminals) as data, plus the bulk-scan pattern built from it."""
+    try:
+        root = contextual.root_lexer
+        shape = _lexer_shape(root, unless)
+        terminals = tuple((str(t.name), str(t.pattern.to_regexp())) for t in root.scanner.terminals)
+        flags = int(root.g_regex_flags)
+    except AttributeError as exc:
+        raise TablesUnavailable(f"unexpected lark lexer layout: {exc}") from None
+    return shape, terminals, build_scan(list(terminals), frozenset(shape[1])), flags
 
 
 def _lexer_shape(basic: Any, unless: type) -> LexerShape:
