@@ -105,7 +105,7 @@ def test_unchanged_program_is_not_rebuilt(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("body", "code"), [
-    ("fn main() { let x = [1, 2]; }", "E6001"),
+    ("fn main() { let mut i = 0; loop { i = i + 1; if i > 3 { break i; } } }", "E6001"),
     ("fn helper() -> Int { 1 }", "E6004"),
 ])
 def test_unsupported_constructs_are_diagnostics(tmp_path: Path, body: str, code: str) -> None:

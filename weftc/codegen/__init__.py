@@ -24,6 +24,7 @@ from weftc.codegen.symbols import SymbolTable
 from weftc.diagnostics import Diagnostic
 from weftc.modules import Program
 from weftc.syntax import ast
+from weftc.typecheck.checked import CheckedProgram
 
 __all__ = ["GeneratedPackage", "declared_async", "generate"]
 
@@ -44,12 +45,19 @@ def declared_async(qualified: str, fn: ast.FnDecl) -> bool:
     return "async" in fn.modifiers
 
 
-def generate(program: Program, version: str, *,
-             is_async: IsAsync = declared_async) -> tuple[GeneratedPackage | None, list[Diagnostic]]:
+def generate(program: Program, version: str, *, is_async: IsAsync = declared_async,
+             checked: CheckedProgram | None = None,
+             ) -> tuple[GeneratedPackage | None, list[Diagnostic]]:
+    """The package for `program`. `checked` is stage 4's result for this very
+    `Program` (its tables are keyed by node identity); without it the
+    checker runs again here (milliseconds), and if it reports errors codegen
+    falls back to declared signatures."""
     entry = program.modules[program.entry]
     package = py_name(program.entry.replace(".", "_"))
     source = entry.source.name.rsplit("/", 1)[-1]
-    gen = Gen(SymbolTable(program), package, program.entry, source)
+    if checked is None or checked.program is not program:
+        checked = _check(program)
+    gen = Gen(SymbolTable(program), package, program.entry, source, checked)
     declare(gen)
     find_handlers(gen)
     parts = Parts()
@@ -83,6 +91,13 @@ def generate(program: Program, version: str, *,
                                          **common),
     }
     return GeneratedPackage(package, files, frozenset(parts.python_modules)), []
+
+
+def _check(program: Program) -> CheckedProgram | None:
+    from weftc.typecheck.check import check_types
+
+    found, diags = check_types(program)
+    return None if any(d.is_error for d in diags) else found
 
 
 def _main_start(lines: list[str]) -> int:

@@ -15,6 +15,7 @@ from weftc.diagnostics import Diagnostic, error
 from weftc.modules import Symbol
 from weftc.source import Span
 from weftc.syntax import ast
+from weftc.typecheck.checked import CheckedProgram
 
 # Codes documented in docs/codegen.md.
 E_UNSUPPORTED = "E6001"
@@ -84,6 +85,8 @@ class Gen:
     package: str
     entry_module: str
     source_name: str
+    # Stage 4's tables: the type of every expression (see semtypes.py).
+    checked: CheckedProgram | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Python names of user declarations, by qualified Verum name.
     user_fns: dict[str, str] = field(default_factory=dict)
@@ -99,6 +102,8 @@ class Gen:
     bind_literals: list[str] = field(default_factory=list)
     # inline refinements of record fields: (fn, python type, body, text)
     extra_checks: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # user types that implement `core.net.weft.handler.Handler`
+    handler_types: set[str] = field(default_factory=set)
 
     def where(self, span: Span) -> str:
         return f"{span.file.rsplit('/', 1)[-1]}:{span.line}"

@@ -31,6 +31,7 @@ from weftc.modules.bindings import implement_target, python_target
 from weftc.syntax import ast
 
 IsAsync = Callable[[str, ast.FnDecl], bool]
+HANDLER = "core.net.weft.handler.Handler"
 
 
 @dataclass(slots=True)
@@ -86,6 +87,13 @@ def declare(gen: Gen) -> None:
                 gen.contexts[q] = _upper_snake(item.name.name)
             elif isinstance(item, ast.FnDecl) and item.body is not None:
                 gen.user_fns[q] = py_name(item.name.name)
+            elif isinstance(item, ast.ImplementBlock) and item.protocol is not None:
+                target = implement_target(gen.symbols.program, info.name, item)
+                proto = item.protocol
+                if target is not None and isinstance(proto, ast.PathType):
+                    found = gen.symbols.lookup_path(info.name, proto.path)
+                    if found is not None and found.qualified == HANDLER:
+                        gen.handler_types.add(target.qualified)
 
 
 def find_handlers(gen: Gen) -> None:
@@ -143,6 +151,7 @@ def fn_lines(gen: Gen, imports: Imports, module: str, fn: ast.FnDecl, pyname: st
     returns = ret != "None"
     assert fn.body is not None
     body = low.body(fn.body, returns)
+    body[:0] = ["    " * (indent + 1) + line for line in sorted(low.local_imports)]
     pad = "    " * indent
     head = f"{pad}{'async ' if is_async else ''}def {pyname}({', '.join(params)}) -> {ret}:"
     return [f"{pad}# {gen.where(fn.span)}", head, *body]
@@ -207,6 +216,10 @@ def _type_decl(gen: Gen, imp: Imports, info: ModuleInfo, item: ast.TypeDecl, q: 
         for m in methods:
             lines.append("")
             lines += _method(gen, imp, info, m, owner, is_async, 1, None)
+        if q in gen.handler_types:
+            lines += _handler_call(gen, imp, methods)
+        elif not body.fields and not methods:
+            lines.append("    pass")
         return lines
     if isinstance(body, ast.SumType):
         lines = []
@@ -231,6 +244,20 @@ def _type_decl(gen: Gen, imp: Imports, info: ModuleInfo, item: ast.TypeDecl, q: 
                              pyname=f"{name}_{m.name.name}")
         return lines
     return [where, f"{name} = {annotation(gen, imp, info.name, body)}"]
+
+
+def _handler_call(gen: Gen, imp: Imports, methods: list[ast.FnDecl]) -> list[str]:
+    """`__call__` makes a `Handler` value a service the router and layers take:
+    `handle`'s `Result` becomes the response (`Err(e)` is `e.into_response()`)."""
+    handle = next((m for m in methods if m.name.name == "handle"), None)
+    if handle is None:
+        return []
+    request = imp.need("weft.http_types", "Request")
+    response = imp.need("weft.http_types", "Response")
+    adapt = imp.need("weft.verum", "handler_response")
+    call = "await self.handle(req)" if fn_is_async(handle) else "self.handle(req)"
+    return ["", f"    async def __call__(self, req: {request}) -> {response}:",
+            f"        return {adapt}({call})"]
 
 
 def _field_type(gen: Gen, imp: Imports, info: ModuleInfo, q: str, f: ast.FieldDecl) -> str:

@@ -16,19 +16,28 @@ result of every call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from weftc.codegen import control
 from weftc.codegen.context import Gen, Imports, Unsupported, py_name
+from weftc.codegen.intrinsics import FNS as _INTRINSIC_FNS
+from weftc.codegen.intrinsics import METHODS as _INTRINSIC_METHODS
+from weftc.codegen.intrinsics import STATIC as _INTRINSIC_STATIC
 from weftc.codegen.pytypes import annotation
+from weftc.codegen.semtypes import is_bytes, sem_annotation
 from weftc.codegen.symbols import Method
 from weftc.modules import Symbol
 from weftc.syntax import ast
+from weftc.types import FnT, Named, OpaqueT, Prim, Type, strip
 
 _BINARY = {"&&": "and", "||": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=",
            ">": ">", ">=": ">=", "+": "+", "-": "-", "*": "*", "%": "%", "/": "//",
            "&": "&", "|": "|", "^": "^", "<<": "<<", ">>": ">>"}
 RETURN = "return"
+# Methods `weft.result.Ok`/`Err` define themselves (Result is intrinsic).
+_RESULT_METHODS = frozenset(f"core.prelude.Result.{m}" for m in (
+    "is_ok", "is_err", "unwrap", "unwrap_err", "unwrap_or", "ok", "err", "map", "map_err",
+    "and_then"))
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "delete", "patch", "head", "options"})
 DISCARD = "discard"
 
@@ -40,6 +49,7 @@ class Ty:
     sym: Symbol
     args: tuple[ast.TypeExpr, ...] = ()
     module: str = ""
+    sem: Type | None = None
 
 
 @dataclass(slots=True)
@@ -53,6 +63,12 @@ class FnLowerer:
     depth: int = 1
     env: dict[str, Ty | None] = field(default_factory=dict)
     counter: int = 0
+    # `from pkg.app import f` lines a method body needs (types.py cannot
+    # import app.py at module level: app.py imports types.py).
+    local_imports: set[str] = field(default_factory=set)
+    # `x is not None` conditions that `Some(x)`/`Some(_)` patterns need (a
+    # Python capture also matches None); see `guarded_pattern`.
+    some_guards: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------ plumbing
 
@@ -99,8 +115,8 @@ class FnLowerer:
                     self.emit(f"{sink} = None")
                 return
             case ast.If(condition=cond, then=then, else_=other):
-                if isinstance(cond, ast.LetCondition):
-                    raise Unsupported(cond.span, "`if let` conditions")
+                if control.if_let(self, e, sink):
+                    return
                 self.emit(f"if {self.expr(cond)}:")
                 self.nested(then, sink)
                 if other is not None:
@@ -120,6 +136,24 @@ class FnLowerer:
                     self.emit("return None")
                 else:
                     self.deliver(value, RETURN)
+                return
+            case ast.Loop() | ast.While() | ast.For():
+                control.loop(self, e)
+                if sink == RETURN:
+                    self.emit("return None")
+                elif sink != DISCARD:
+                    self.emit(f"{sink} = None")
+                return
+            case ast.Break() | ast.Continue():
+                control.jump(self, e)
+                return
+            case ast.Assign():
+                control.assign(self, e)
+                if sink not in (RETURN, DISCARD):
+                    self.emit(f"{sink} = None")
+                return
+            case ast.Call(callee=ast.Name(name="panic"), args=(msg,)) if self.is_prelude(e.callee):
+                self.emit(f"raise {self.imports.need('weft.verum', 'Panic')}({self.expr(msg)})")
                 return
         text = self.expr(e)
         if sink == RETURN:
@@ -203,10 +237,12 @@ class FnLowerer:
         self.depth += 1
         irrefutable = False
         for arm in arms:
-            pat, binds = self.pattern(arm.pattern)
+            pat, binds, conds = self.guarded_pattern(arm.pattern)
             for b in binds:
                 self.bind_local(b, None)
-            guard = f" if {self.expr(arm.guard)}" if arm.guard is not None else ""
+            if arm.guard is not None:
+                conds.append(self.expr(arm.guard))
+            guard = f" if {' and '.join(conds)}" if conds else ""
             if irrefutable:
                 raise Unsupported(arm.span, "a match arm after an arm that matches everything")
             irrefutable = guard == "" and (pat == "_" or (pat.isidentifier() and pat != "None"))
@@ -218,6 +254,16 @@ class FnLowerer:
             self.emit('raise AssertionError("unreachable: the match is exhaustive")')
             self.depth -= 1
         self.depth -= 1
+
+    def guarded_pattern(self, p: ast.Pattern) -> tuple[str, list[str], list[str]]:
+        """A pattern plus the conditions its `Some(..)` captures need."""
+        saved = self.some_guards
+        self.some_guards = []
+        try:
+            text, binds = self.pattern(p)
+            return text, binds, self.some_guards
+        finally:
+            self.some_guards = saved
 
     def pattern(self, p: ast.Pattern) -> tuple[str, list[str]]:
         match p:
@@ -235,6 +281,9 @@ class FnLowerer:
             case ast.PathPat(path=path):
                 variant = self.unit_variant(path)
                 if variant is None:
+                    cls = self.stdlib_variant_class(path)
+                    variant = None if cls is None else cls if "." in cls else f"{cls}()"
+                if variant is None:
                     raise Unsupported(p.span, f"the pattern `{path.dotted}`")
                 return variant, []
             case ast.VariantPat(path=path, args=args):
@@ -242,11 +291,16 @@ class FnLowerer:
                 binds = [b for _, bs in subs for b in bs]
                 last = path.segments[-1].name
                 if path.dotted == "Some" and len(subs) == 1:
-                    return subs[0][0], binds
+                    text = subs[0][0]
+                    if text == "_":
+                        text = self.temp("some")
+                    if text.isidentifier() and text != "None":
+                        self.some_guards.append(f"{text} is not None")
+                    return text, binds
                 if path.dotted in ("Ok", "Err"):
                     result_cls = self.imports.need("weft.result", path.dotted)
                     return f"{result_cls}({', '.join(s for s, _ in subs)})", binds
-                variant_cls = self.variant_class(path)
+                variant_cls = self.variant_class(path) or self.stdlib_variant_class(path)
                 if variant_cls is None:
                     raise Unsupported(p.span, f"the pattern `{path.dotted}(..)` (variant `{last}`)")
                 return f"{variant_cls}({', '.join(s for s, _ in subs)})", binds
@@ -269,6 +323,30 @@ class FnLowerer:
             return None
         cls = self.gen.sum_variants[sym.qualified].get(names[-1])
         return self.imports.need(self.gen.package + ".types", cls) if cls else None
+
+    def stdlib_variant(self, owner: Symbol, name: str) -> tuple[str, bool] | None:
+        """A bound stdlib variant: (its Python target, whether it is an enum member
+        rather than a class to call)."""
+        for variant_decl in _variants(owner):
+            if variant_decl.name.name == name:
+                target = _attr_python(variant_decl.attributes)
+                if target is None:
+                    return None
+                binding = self.gen.symbols.type_binding(owner)
+                member = binding is not None and binding.python is not None \
+                    and target.startswith(binding.python + ".")
+                return self.imports.target(target), member
+        return None
+
+    def stdlib_variant_class(self, path: ast.Path) -> str | None:
+        names = [s.name for s in path.segments]
+        if len(names) < 2:
+            return None
+        owner = self.gen.symbols.lookup(self.module, names[-2])
+        if owner is None or self.gen.is_user_symbol(owner):
+            return None
+        bound = self.stdlib_variant(owner, names[-1])
+        return None if bound is None else bound[0]
 
     def unit_variant(self, path: ast.Path) -> str | None:
         cls = self.variant_class(path)
@@ -314,6 +392,10 @@ class FnLowerer:
                 return f"(-{self.expr(x)})"
             case ast.Unary(op="&" | "&mut" | "*", operand=x):
                 return self.expr(x)
+            case ast.Unary(op="~", operand=x):
+                return f"(~{self.expr(x)})"
+            case ast.Binary(op="/", left=left, right=right) if self.is_float(e):
+                return f"({self.expr(left)} / {self.expr(right)})"
             case ast.Binary(op=op, left=left, right=right) if op in _BINARY:
                 return f"({self.expr(left)} {_BINARY[op]} {self.expr(right)})"
             case ast.Closure():
@@ -324,10 +406,60 @@ class FnLowerer:
                 tmp = self.temp("v")
                 self.deliver(e, tmp)
                 return tmp
-            case ast.Return():
+            case ast.Return() | ast.Loop() | ast.While() | ast.For() | ast.Break() \
+                    | ast.Continue() | ast.Assign():
                 self.deliver(e, DISCARD)
                 return "None"
+            case ast.ArrayLit(elements=elems):
+                items = ", ".join(self.expr(x) for x in elems)
+                return f"bytes([{items}])" if self.is_bytes(e) else f"[{items}]"
+            case ast.ArrayRepeat(value=value, count=count):
+                one = self.expr(value)
+                return f"bytes([{one}]) * {self.expr(count)}" if self.is_bytes(e) \
+                    else f"[{one}] * {self.expr(count)}"
+            case ast.Index(target=target, index=index):
+                return f"{self.expr(target)}[{self.expr(index)}]"
+            case ast.TupleIndex(target=target, index=index):
+                return f"{self.expr(target)}[{index}]"
+            case ast.Cast(expr=inner, type=t):
+                return self.cast(e, inner, t)
+            case ast.IsPattern():
+                return control.is_pattern(self, e)
+            case ast.UnsafeBlock(body=body):
+                return self.expr(body)
         raise Unsupported(e.span, f"the expression `{type(e).__name__}`")
+
+    # ------------------------------------------------------------ checked types
+
+    def sem(self, e: ast.Expr) -> Type | None:
+        """Stage 4's type of `e` (None when the checker did not run)."""
+        checked = self.gen.checked
+        return None if checked is None else checked.type_of(e)
+
+    def is_bytes(self, e: ast.Expr) -> bool:
+        t = self.sem(e)
+        return t is not None and is_bytes(t)
+
+    def is_float(self, e: ast.Expr) -> bool:
+        t = self.sem(e)
+        return t is not None and strip(t) == Prim("Float")
+
+    def is_prelude(self, callee: ast.Expr) -> bool:
+        """Whether a called name is the prelude's (not a user fn that shadows it)."""
+        if not isinstance(callee, ast.Name) or callee.name in self.env:
+            return False
+        sym = self.gen.symbols.lookup(self.module, callee.name)
+        return sym is not None and sym.module == "core.prelude"
+
+    def cast(self, e: ast.Expr, inner: ast.Expr, t: ast.TypeExpr) -> str:
+        """`x as T` between numeric types: `int(..)`/`float(..)`; else the value itself."""
+        target = annotation(self.gen, self.imports, self.module, t)
+        value = self.expr(inner)
+        if target in ("int", "float"):
+            return f"{target}({value})"
+        if target == "str":
+            return f"str({value})"
+        raise Unsupported(e.span, f"the cast `as {target}`")
 
     def fstring(self, e: ast.FString) -> str:
         out: list[str] = []
@@ -371,7 +503,7 @@ class FnLowerer:
     def user_fn_ref(self, sym: Symbol) -> str:
         pyname = self.gen.user_fns[sym.qualified]
         if self.in_method_of is not None:
-            raise Unsupported(sym.decl.span, "a method that calls a top-level function")
+            self.local_imports.add(f"from {self.gen.package}.app import {pyname}")
         return pyname
 
     def static_target(self, e: ast.Expr) -> Symbol | None:
@@ -395,11 +527,10 @@ class FnLowerer:
             if variant is not None:
                 return variant
             binding = self.gen.symbols.type_binding(owner)
-            for variant_decl in _variants(owner):
-                if variant_decl.name.name == e.name.name:
-                    target = _attr_python(variant_decl.attributes)
-                    if target is not None:
-                        return self.imports.target(target)
+            bound = self.stdlib_variant(owner, e.name.name)
+            if bound is not None:
+                target, member = bound
+                return target if member else f"{target}()"
             if binding is not None and binding.python is not None:
                 return f"{self.imports.target(binding.python)}.{e.name.name}"
             raise Unsupported(e.span, f"`{owner.name}.{e.name.name}`")
@@ -422,6 +553,13 @@ class FnLowerer:
             if n in ("Json", "Path", "Query") and len(e.args) == 1:
                 cls = self.imports.need(self.gen.package + "._support", n)
                 return f"{cls}({self.expr(e.args[0])})"
+            if n == "assert" and len(e.args) == 1 and self.is_prelude(callee):
+                self.emit(f"assert {self.expr(e.args[0])}")
+                return "None"
+            if n == "panic" and len(e.args) == 1 and self.is_prelude(callee):
+                self.emit(f"raise {self.imports.need('weft.verum', 'Panic')}"
+                          f"({self.expr(e.args[0])})")
+                return "None"
             if n == "len" and len(e.args) == 1:
                 return f"len({self.expr(e.args[0])})"
             sym = self.gen.symbols.lookup(self.module, n)
@@ -450,11 +588,17 @@ class FnLowerer:
         if owner.qualified in self.gen.user_types:
             pyname = self.imports.need(self.gen.package + ".types", self.gen.user_types[owner.qualified])
             return f"{pyname}.{py_name(member)}({self.args(args)})"
+        bound = self.stdlib_variant(owner, member)
+        if bound is not None and not bound[1]:
+            return f"{bound[0]}({self.args(args)})"
         method = self.gen.symbols.method(owner, member, len(args))
         if method is None:
             raise Unsupported(e.span, f"`{owner.name}.{member}` (no such declaration)")
         self.gen.check_unimplemented(owner, e.span, method.binding.unimplemented)
         special = _INTRINSIC_STATIC.get(f"{owner.qualified}.{member}")
+        if owner.qualified == "core.prelude.List" and member in ("new", "with_capacity") \
+                and self.is_bytes(e):
+            return 'b""'
         if special is not None:
             return special(self, [self.expr(a) for a in args])
         if method.binding.python is None:
@@ -484,7 +628,15 @@ class FnLowerer:
             method = self.gen.symbols.method(recv_ty.sym, name, len(args))
             if method is not None:
                 self.gen.check_unimplemented(recv_ty.sym, e.span, method.binding.unimplemented)
+                if method.binding.python is None and method.decl.body is None \
+                        and not self.gen.is_user_symbol(recv_ty.sym) \
+                        and key not in _RESULT_METHODS \
+                        and (method.binding.intrinsic or method.protocol is None):
+                    raise Unsupported(e.span, f"the intrinsic `{recv_ty.sym.name}.{name}` has "
+                                      "no code generation yet")
                 return self.bound_method(recv, method, args, recv_ty.sym)
+            if name == "into_response" and not args:
+                return f"{self.imports.need('weft.response', 'into_response')}({recv})"
             if recv_ty.sym.qualified == "core.prelude.Maybe":
                 raise Unsupported(e.span, f"the method `Maybe.{name}`")
         return f"{recv}.{py_name(name)}({', '.join(args)})"
@@ -541,6 +693,8 @@ class FnLowerer:
         return f"{tmp}.value"
 
     def closure(self, e: ast.Closure) -> str:
+        """An expression body is a `lambda`; a body that needs statements is a
+        nested `def` emitted just before the use, typed from stage 4."""
         names: list[str] = []
         for p in e.params:
             if not isinstance(p.pattern, ast.IdentPat):
@@ -550,13 +704,46 @@ class FnLowerer:
         for n in names:
             self.env[n] = None
         mark = len(self.lines)
-        body = self.expr(e.body)
+        routes, binds = len(self.gen.routes), len(self.gen.bind_literals)
+        try:
+            body = self.expr(e.body) if not e.is_async else ""
+        except Unsupported:
+            body = ""
+        self.env = dict(saved)
+        if len(self.lines) == mark and body and not e.is_async:
+            self.env = saved
+            params = ", ".join(py_name(n) for n in names)
+            return f"(lambda {params}: {body})" if params else f"(lambda: {body})"
+        # Lower the body again as a nested def: forget the first attempt.
+        del self.lines[mark:]
+        del self.gen.routes[routes:]
+        del self.gen.bind_literals[binds:]
+        fn_t = self.sem(e)
+        if not isinstance(fn_t, FnT) or len(fn_t.params) != len(names):
+            raise Unsupported(e.span, "a closure whose body needs statements and whose type "
+                              "the checker did not settle; write it as a named fn")
+        name = self.temp("closure")
+        params = ", ".join(f"{py_name(n)}: {sem_annotation(self.gen, self.imports, t)}"
+                           for n, t in zip(names, fn_t.params, strict=True))
+        ret = sem_annotation(self.gen, self.imports, fn_t.ret)
+        self.emit(f"{'async ' if e.is_async else ''}def {name}({params}) -> {ret}:")
+        for n in names:
+            self.env[n] = None
+        saved_async = self.is_async
+        self.is_async = e.is_async
+        self.nested(e.body, RETURN if ret != "None" else DISCARD)
+        self.is_async = saved_async
         self.env = saved
-        if len(self.lines) != mark:
-            raise Unsupported(e.span, "a closure whose body needs statements; "
-                              "write it as a named fn")
-        params = ", ".join(py_name(n) for n in names)
-        return f"(lambda {params}: {body})" if params else f"(lambda: {body})"
+        return name
+
+    def iterable(self, e: ast.Expr, text: str) -> str:
+        """What `for` walks: a Map's (key, value) pairs, anything else as is."""
+        t = self.sem(e)
+        if t is not None:
+            t = strip(t)
+            if isinstance(t, Named) and t.qualified == "core.prelude.Map":
+                return f"{text}.items()"
+        return text
 
     def record(self, e: ast.RecordLit) -> str:
         sym = self.gen.symbols.lookup_path(self.module, e.path)
@@ -588,7 +775,12 @@ class FnLowerer:
     # ------------------------------------------------------------ types of values
 
     def ty(self, e: ast.Expr) -> Ty | None:
-        """The declared type of `e` when the signatures say it; None otherwise."""
+        """The type of `e`: stage 4's when it has one, else what signatures say."""
+        sem = self.sem(e)
+        if sem is not None:
+            found = self.ty_of_sem(sem)
+            if found is not None:
+                return found
         match e:
             case ast.Name(name=name):
                 return self.env.get(name)
@@ -615,6 +807,19 @@ class FnLowerer:
                 rt = self.ty(recv)
                 if rt is not None:
                     return self.ret_ty(rt.sym, member.name, len(args), rt)
+        return None
+
+    def ty_of_sem(self, t: Type) -> Ty | None:
+        """The declaration behind a checked type (`Int` is the prelude's `Int`)."""
+        t = strip(t)
+        if isinstance(t, OpaqueT) and len(t.bounds) == 1:
+            t = t.bounds[0]
+        if isinstance(t, Prim):
+            sym = self.gen.symbols.lookup("core.prelude", t.name)
+            return Ty(sym, (), "core.prelude", t) if sym is not None else None
+        if isinstance(t, Named):
+            sym = self.gen.symbols.lookup(t.module, t.name)
+            return Ty(sym, (), t.module, t) if sym is not None else None
         return None
 
     def ty_in(self, module: str, t: ast.TypeExpr | None) -> Ty | None:
@@ -659,65 +864,3 @@ def _variants(sym: Symbol) -> tuple[ast.Variant, ...]:
 def _attr_python(attrs: tuple[ast.Attribute, ...]) -> str | None:
     from weftc.modules.bindings import python_target
     return python_target(attrs)
-
-
-def _with_body(low: FnLowerer, a: list[str]) -> str:
-    return f"{low.imports.need(low.gen.package + '._support', 'with_body')}({a[0]}, {a[1]})"
-
-
-def _status_code(low: FnLowerer, a: list[str]) -> str:
-    return f"{a[0]}.status"
-
-
-Lowering = Callable[["FnLowerer", list[str]], str]
-
-
-def _supervisor_config(strategy: str) -> Lowering:
-    def make(low: FnLowerer, a: list[str]) -> str:
-        cfg = low.imports.need("weft.supervisor", "SupervisorConfig")
-        strat = low.imports.need("weft.supervisor", "Strategy")
-        return f"{cfg}(strategy={strat}.{strategy})"
-    return make
-
-
-def _serve(low: FnLowerer, a: list[str]) -> str:
-    return f"{low.imports.need(low.gen.package + '._support', 'serve_app')}({a[0]})"
-
-
-def _bind(low: FnLowerer, a: list[str]) -> str:
-    helper = low.imports.need(low.gen.package + "._support", "bind_address")
-    return f"{a[0]}.bind({helper}({a[1]}))"
-
-
-# Intrinsic members and the few bindings codegen routes through the package's
-# `_support` module (bind override, supervised serving).
-_INTRINSIC_METHODS: dict[str, Lowering] = {
-    "core.net.http.Response.with_body": _with_body,
-    "core.net.http.Response.status_code": _status_code,
-    "core.net.weft.app.WeftApp.serve": _serve,
-    "core.net.weft.app.WeftApp.bind": _bind,
-    "core.prelude.Maybe.is_some": lambda low, a: f"({a[0]} is not None)",
-    "core.prelude.Maybe.is_none": lambda low, a: f"({a[0]} is None)",
-    "core.prelude.Maybe.unwrap_or": lambda low, a: f"({a[0]} if {a[0]} is not None else {a[1]})",
-    "core.prelude.Text.len": lambda low, a: f"len({a[0]})",
-    "core.prelude.Text.is_empty": lambda low, a: f"(len({a[0]}) == 0)",
-    "core.prelude.Text.to_text": lambda low, a: f"str({a[0]})",
-    "core.prelude.Text.clone": lambda low, a: a[0],
-    "core.prelude.Int.to_text": lambda low, a: f"str({a[0]})",
-}
-_INTRINSIC_STATIC: dict[str, Lowering] = {
-    # An empty literal: its element type comes from the `let` annotation or the
-    # parameter it is passed to (mypy infers it from that context).
-    "core.prelude.List.new": lambda low, a: "[]",
-    "core.prelude.List.with_capacity": lambda low, a: "[]",
-    "core.prelude.Map.new": lambda low, a: "{}",
-    "core.runtime.supervisor.SupervisorConfig.one_for_one": _supervisor_config("ONE_FOR_ONE"),
-    "core.runtime.supervisor.SupervisorConfig.one_for_all": _supervisor_config("ONE_FOR_ALL"),
-    "core.runtime.supervisor.SupervisorConfig.rest_for_one": _supervisor_config("REST_FOR_ONE"),
-}
-# Free functions the stdlib declares `@intrinsic` without a `@python` target.
-_INTRINSIC_FNS: dict[str, Lowering] = {
-    "core.net.weft.response_ext.resp_ok":
-        lambda low, a: f"{low.imports.need('weft.response', 'status')}(200)",
-    "core.net.weft.response_ext.resp_with_body_text": _with_body,
-}

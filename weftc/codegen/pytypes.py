@@ -15,6 +15,12 @@ from __future__ import annotations
 from weftc.codegen.context import Gen, Imports, Unsupported
 from weftc.syntax import ast
 
+# Stdlib Python classes that are generic like their Verum declaration, so an
+# annotation carries the type arguments (`ServiceBuilder[Router]`); other
+# bound classes drop them (`WeftApp<H>` is the non-generic `weft.app.WeftApp`).
+GENERIC_TARGETS = frozenset({"weft.verum:ServiceBuilder", "weft.verum:PathValue",
+                             "weft.verum:QueryValue", "weft.refined_paths:PathRefinement"})
+
 PRIMS = {"Int": "int", "Int8": "int", "Int16": "int", "Int32": "int", "Int64": "int",
          "ISize": "int", "UInt8": "int", "UInt16": "int", "UInt32": "int", "UInt64": "int",
          "USize": "int", "Byte": "int", "Float": "float", "Bool": "bool", "Text": "str",
@@ -50,7 +56,7 @@ def _path_type(gen: Gen, imports: Imports, module: str, t: ast.TypeExpr, path: a
     if name == "Result" and len(sub) == 2:
         return f"{imports.need('weft.result', 'Result')}[{sub[0]}, {sub[1]}]"
     if name == "List" and len(sub) == 1:
-        return f"list[{sub[0]}]"
+        return "bytes" if _is_byte(args[0]) else f"list[{sub[0]}]"
     if name == "Map" and len(sub) == 2:
         return f"dict[{sub[0]}, {sub[1]}]"
     if name in ("Heap", "Shared") and len(sub) == 1:
@@ -68,12 +74,18 @@ def _path_type(gen: Gen, imports: Imports, module: str, t: ast.TypeExpr, path: a
         return f"{base}[{', '.join(sub)}]" if sub else base
     binding = gen.symbols.type_binding(sym)
     if binding is not None and binding.python is not None and "builtins:" not in binding.python:
-        return imports.target(binding.python)
+        cls = imports.target(binding.python)
+        return f"{cls}[{', '.join(sub)}]" if sub and binding.python in GENERIC_TARGETS else cls
     if sym.qualified == "core.net.http.Method":
         return "str"
     if sym.qualified == "core.net.http.StatusCode":
         return "int"
     raise Unsupported(t.span, f"the type `{path.dotted}` has no Python form yet")
+
+
+def _is_byte(t: ast.TypeExpr) -> bool:
+    """`List<Byte>` is Python's `bytes` (request bodies, `Text.into_bytes()`)."""
+    return isinstance(t, ast.PathType) and not t.args and t.path.dotted in ("Byte", "UInt8")
 
 
 def _bounded(gen: Gen, imports: Imports, module: str, bounds: tuple[ast.TypeExpr, ...]) -> str:
