@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.results_md import replace_section  # noqa: E402
+from bench.results_md import replace_section
 
 BEGIN = "<!-- verify:begin -->"
 END = "<!-- verify:end -->"

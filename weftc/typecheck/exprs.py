@@ -618,7 +618,12 @@ class Exprs(Patterns):
             return other
         if self.subst.shallow(other) != NEVER and expected is None:
             self.coerce(e.else_, other, then, "branch", "the `if` branch before has type")
-        return then if expected is None else expected
+        if expected is None:
+            return then
+        # The branches were inferred, not proven, against a refined expectation:
+        # the `if` is the flow into it (stage 5 proves it branch by branch).
+        want = self.subst.resolve(expected)
+        return m.strip_refinement(want) if isinstance(want, m.Refined) else expected
 
     def match(self, e: ast.Match, expected: Type | None) -> Type:
         st = self.expr(e.scrutinee)

@@ -115,7 +115,8 @@ class Prover:
     # ------------------------------------------------------------ proving
 
     def prove(self, facts: Iterable[z3.BoolRef], goal: z3.BoolRef,
-              axioms: FactSet | None = None) -> Verdict:
+              axioms: FactSet | None = None,
+              shown: tuple[tuple[str, z3.ExprRef], ...] = ()) -> Verdict:
         """Prove `axioms ∧ facts ⇒ goal`; a refutation carries the model's values
         of the goal's constants, shown in Verum syntax."""
         if not consts(goal):
@@ -125,7 +126,7 @@ class Prover:
             if z3.is_false(simple):
                 return Verdict("refuted", reason="never satisfies it")
         relevant = self.slice(list(facts), goal, axioms)
-        key = self.key(relevant, goal)
+        key = self.key(relevant, goal, shown)
         hit = self._cache.get(key)
         if hit is not None:
             model = hit.get("model", [])
@@ -142,7 +143,7 @@ class Prover:
             if result == z3.unsat:
                 verdict = Verdict("proved")
             elif result == z3.sat:
-                verdict = Verdict("refuted", self._model(goal))
+                verdict = Verdict("refuted", self._model(goal, shown))
             else:
                 verdict = Verdict("unknown", reason=self.solver.reason_unknown())
         finally:
@@ -154,13 +155,18 @@ class Prover:
         self._dirty = True
         return verdict
 
-    def _model(self, goal: z3.BoolRef) -> tuple[tuple[str, str], ...]:
+    def _model(self, goal: z3.BoolRef,
+               shown: tuple[tuple[str, z3.ExprRef], ...]) -> tuple[tuple[str, str], ...]:
         model = self.solver.model()
         names = consts(goal)
         out = []
         for d in sorted(model.decls(), key=lambda d: d.name()):
             if d.name() in names and d.arity() == 0:
                 out.append((d.name(), show_value(model[d])))
+        have = {n for n, _ in out}
+        for label, term in shown:
+            if label not in have and not (z3.is_const(term) and term.decl().name() in names):
+                out.append((label, show_value(model.eval(term, model_completion=True))))
         return tuple(out)
 
     def _names(self, fact: z3.BoolRef) -> frozenset[str]:
@@ -198,11 +204,14 @@ class Prover:
         out = [axioms.items[i] for i in sorted(chosen_axioms)] if axioms is not None else []
         return out + [f for j, (f, _) in enumerate(infos) if chosen_facts[j]]
 
-    def key(self, facts: list[z3.BoolRef], goal: z3.BoolRef) -> str:
+    def key(self, facts: list[z3.BoolRef], goal: z3.BoolRef,
+            shown: tuple[tuple[str, z3.ExprRef], ...] = ()) -> str:
         h = hashlib.sha256(self._salt.encode())
         for f in sorted({f.sexpr() for f in facts}):
             h.update(b"\x00H")
             h.update(f.encode())
         h.update(b"\x00G")
         h.update(goal.sexpr().encode())
+        for label, term in shown:
+            h.update(f"\x00S{label}={term.sexpr()}".encode())
         return h.hexdigest()

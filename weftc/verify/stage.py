@@ -93,7 +93,7 @@ class _Run:
                     self.diags.append(_unencodable(g))
                 continue
             assert g.part is not None
-            verdict = self.prover.prove(g.facts, g.part.term, self.u.axioms)
+            verdict = self.prover.prove(g.facts, g.part.term, self.u.axioms, g.shown)
             status = verdict.status
             if status == "unknown" and g.runtime:
                 status = "runtime-check"

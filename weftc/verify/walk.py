@@ -73,6 +73,7 @@ class Goal:
     error: str | None = None
     known: str | None = None
     detail: str | None = None
+    shown: tuple[tuple[str, z3.ExprRef], ...] = ()
 
 
 @dataclass(slots=True)
@@ -150,6 +151,8 @@ class BodyWalker(ExprEncoder):
     def expr(self, e: ast.Expr) -> Value:
         if self.path.dead:
             return None
+        if isinstance(e, (ast.If, ast.Block)) and id(e) in self.obligations:
+            self.push_down(e, self.obligations.pop(id(e)))
         try:
             v = self.encode(e)
         except Unencodable:
@@ -162,6 +165,22 @@ class BodyWalker(ExprEncoder):
             for ob in obs:
                 self.goal_for(ob, e, v)
         return v
+
+    def push_down(self, e: ast.Expr, obs: list[Obligation]) -> None:
+        """A flow of an `if` (or block) is a flow of each branch's value, proven
+        under that branch's facts and reported at the branch that fails."""
+        self.visited.add(id(e))
+        if isinstance(e, ast.If):
+            self.push_down(e.then, obs)
+            if e.else_ is not None:
+                self.push_down(e.else_, obs)
+            return
+        if isinstance(e, ast.Block):
+            if e.tail is not None:
+                self.push_down(e.tail, obs)
+            return
+        self.obligations.setdefault(id(e), []).extend(
+            dataclasses.replace(ob, span=e.span, value=e) for ob in obs)
 
     def goal_for(self, ob: Obligation, e: ast.Expr, v: Value) -> None:
         target = ob.target
@@ -177,10 +196,30 @@ class BodyWalker(ExprEncoder):
                                    target.span, whole, None, tuple(self.path.facts),
                                    self.runtime, id(e), error=exc.what))
             return
+        shown = self.locals_in(e)
         for part in parts:
             self.goals.append(Goal(ob.kind, self.function, ob.span, self.u.text(e), name,
                                    target.span, whole, part, tuple(self.path.facts),
-                                   self.runtime, id(e)))
+                                   self.runtime, id(e), shown=shown))
+
+    def locals_in(self, e: ast.Expr) -> tuple[tuple[str, z3.ExprRef], ...]:
+        """The locals a flowing value names, for the counterexample (`y = 1`
+        even when `y` is bound to `x + 1`)."""
+        out: dict[str, z3.ExprRef] = {}
+
+        def visit(node: object) -> None:
+            if isinstance(node, ast.Name):
+                sym = self.u.checked.symbols.get(id(node))
+                if isinstance(sym, LocalSym):
+                    v = self.path.env.get("self" if sym.name == "self" else sym.id)
+                    if isinstance(v, z3.ExprRef):
+                        out.setdefault(node.name, v)
+                return
+            for child in children(node):
+                visit(child)
+
+        visit(e)
+        return tuple(out.items())
 
     def contract_goals(self, kind: str, contract: ast.Contract, module: str,
                        bindings: dict[str, Value], at: ast.Node, callee: str) -> None:
