@@ -78,8 +78,9 @@ def build(path: str | Path, out: str | Path, version: str) -> BuildResult:
 
     program, effects = comp.program, comp.effects
     assert program is not None and effects is not None  # every stage ran: comp.ok
+    runtime_checks = comp.proofs.runtime_checks if comp.proofs is not None else frozenset()
     pkg, gen_diags = generate(program, version, is_async=lambda _q, fn: effects.is_async(fn),
-                              checked=comp.checked)
+                              checked=comp.checked, runtime_checks=runtime_checks)
     if pkg is None:
         return BuildResult(None, out_dir, tuple(gen_diags), comp, sources=program.sources)
     target = out_dir / pkg.name
@@ -100,7 +101,7 @@ def build(path: str | Path, out: str | Path, version: str) -> BuildResult:
 
         (target / PROOFS).write_text(render(comp.proofs, str(src)), encoding="utf-8")
     stamp.write_text(f"{key} {pkg.name}\n")
-    return BuildResult(pkg.name, out_dir, (), comp)
+    return BuildResult(pkg.name, out_dir, comp.diagnostics, comp, sources=comp.sources)
 
 
 def cache_dir(path: str | Path, version: str, root: Path | None = None) -> Path:

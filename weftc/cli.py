@@ -163,9 +163,9 @@ def _build(args: argparse.Namespace, out_dir: Path, err: TextIO) -> tuple[int, s
         result = build(args.file, out_dir, version())
     except OSError as exc:
         raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
+    if result.diagnostics:  # errors stop the build; warnings (W2002 ...) are shown too
+        err.write(render_human(result.diagnostics, result.sources) + "\n")
     if result.package is None:
-        if result.diagnostics:
-            err.write(render_human(result.diagnostics, result.sources) + "\n")
         return EXIT_DIAGNOSTICS, None
     return EXIT_OK, result.package
 

@@ -88,10 +88,11 @@ def typecheck_stage(comp: Compilation) -> Compilation:
 
 
 def verify_stage(comp: Compilation) -> Compilation:
-    from weftc.verify import cache_dir_for, run_verify
+    from weftc.verify import cache_dir_for, rlimit_from_env, run_verify
 
     assert comp.checked is not None
-    report, diags = run_verify(comp.checked, cache_dir_for(comp.source.name))
+    report, diags = run_verify(comp.checked, cache_dir_for(comp.source.name),
+                               rlimit=rlimit_from_env())
     return dataclasses.replace(comp, proofs=report,
                                diagnostics=comp.diagnostics + tuple(diags))
 

@@ -47,17 +47,20 @@ def declared_async(qualified: str, fn: ast.FnDecl) -> bool:
 
 def generate(program: Program, version: str, *, is_async: IsAsync = declared_async,
              checked: CheckedProgram | None = None,
+             runtime_checks: frozenset[int] = frozenset(),
              ) -> tuple[GeneratedPackage | None, list[Diagnostic]]:
     """The package for `program`. `checked` is stage 4's result for this very
     `Program` (its tables are keyed by node identity); without it the
     checker runs again here (milliseconds), and if it reports errors codegen
-    falls back to declared signatures."""
+    falls back to declared signatures. `runtime_checks` are the value
+    expressions (by id) whose refinement flow is checked at run time."""
     entry = program.modules[program.entry]
     package = py_name(program.entry.replace(".", "_"))
     source = entry.source.name.rsplit("/", 1)[-1]
     if checked is None or checked.program is not program:
         checked = _check(program)
     gen = Gen(SymbolTable(program), package, program.entry, source, checked)
+    gen.runtime_checks = runtime_checks
     declare(gen)
     find_handlers(gen)
     parts = Parts()

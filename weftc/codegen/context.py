@@ -104,6 +104,9 @@ class Gen:
     extra_checks: list[tuple[str, str, str, str]] = field(default_factory=list)
     # user types that implement `core.net.weft.handler.Handler`
     handler_types: set[str] = field(default_factory=set)
+    # value expressions (by id) whose refinement flow stage 5 left to a
+    # run-time check (`@verify(runtime)`, W2002)
+    runtime_checks: frozenset[int] = frozenset()
 
     def where(self, span: Span) -> str:
         return f"{span.file.rsplit('/', 1)[-1]}:{span.line}"

@@ -23,6 +23,7 @@ from weftc.codegen.context import Gen, Imports, Unsupported, py_name
 from weftc.codegen.intrinsics import FNS as _INTRINSIC_FNS
 from weftc.codegen.intrinsics import METHODS as _INTRINSIC_METHODS
 from weftc.codegen.intrinsics import STATIC as _INTRINSIC_STATIC
+from weftc.codegen.predicates import UnsupportedPredicate, predicate_python
 from weftc.codegen.pytypes import annotation
 from weftc.codegen.semtypes import is_bytes, sem_annotation
 from weftc.codegen.symbols import Method
@@ -355,6 +356,31 @@ class FnLowerer:
     # ------------------------------------------------------------ expressions
 
     def expr(self, e: ast.Expr) -> str:
+        if id(e) in self.gen.runtime_checks:
+            return self.runtime_checked(e)
+        return self.plain_expr(e)
+
+    def runtime_checked(self, e: ast.Expr) -> str:
+        """A flow stage 5 could not decide in a `@verify(runtime)` function:
+        the value is checked here against the same predicate AST (W2002)."""
+        value = self.plain_expr(e)
+        checked = self.gen.checked
+        obligations = [ob for ob in checked.obligations if ob.value is e] if checked else []
+        for ob in obligations:
+            target = ob.target
+            subjects = frozenset({"it", "self", "result",
+                                  *([target.binder] if target.binder else [])})
+            try:
+                body = predicate_python(target.predicate, subjects)
+            except UnsupportedPredicate as exc:
+                raise Unsupported(e.span, f"a run-time check over {exc.what}",
+                                  code="E6002") from None
+            fn = self.imports.need("weft.refinement", "checked")
+            what = target.name or "the refinement"
+            value = f"{fn}({value}, lambda value: {body}, {what!r})"
+        return value
+
+    def plain_expr(self, e: ast.Expr) -> str:
         match e:
             case ast.IntLit(value=v):
                 return repr(v)

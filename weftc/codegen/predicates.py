@@ -96,3 +96,8 @@ def _expr(e: ast.Expr, subjects: frozenset[str]) -> str:
         case ast.MethodCall(receiver=recv, method=m, args=(arg,)) if m.name == "contains":
             return f"({_expr(arg, subjects)} in {_expr(recv, subjects)})"
     raise UnsupportedPredicate(e.span, f"`{type(e).__name__}` in a refinement predicate")
+
+
+def predicate_python(predicate: ast.Expr, subjects: frozenset[str]) -> str:
+    """A predicate's Python body over `value`, the value named by `subjects`."""
+    return _expr(predicate, subjects)

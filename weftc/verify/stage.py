@@ -15,10 +15,11 @@ from weftc.source import Span
 from weftc.syntax import ast
 from weftc.typecheck.checked import CheckedProgram, Obligation
 from weftc.verify.encode import Universe
-from weftc.verify.prover import Prover, Verdict
+from weftc.verify.prover import RLIMIT, Prover, Verdict
 from weftc.verify.walk import BodyWalker, Goal
 
 CACHE_ENV = "WEFTC_CACHE_DIR"
+RLIMIT_ENV = "WEFTC_RLIMIT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,15 @@ class _Run:
         return out
 
 
+def rlimit_from_env() -> int:
+    """`$WEFTC_RLIMIT` (Z3 resource units per goal), else the default."""
+    raw = os.environ.get(RLIMIT_ENV, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else RLIMIT
+
+
 def run_verify(checked: CheckedProgram, cache_dir: Path | None = None,
-               prover: Prover | None = None) -> tuple[ProofReport, list[Diagnostic]]:
+               prover: Prover | None = None,
+               rlimit: int = 0) -> tuple[ProofReport, list[Diagnostic]]:
     """Prove every flow of the user's modules.
 
     Two cache levels: a function whose text and whose program context (every
@@ -129,7 +137,7 @@ def run_verify(checked: CheckedProgram, cache_dir: Path | None = None,
             by_value[id(ob.value)].append(ob)
     u = Universe(checked)
     u.routes = route_table(checked)
-    prover = prover if prover is not None else Prover(cache_dir)
+    prover = prover if prover is not None else Prover(cache_dir, rlimit or RLIMIT)
     run = _Run(u, prover)
     context = context_digest(checked, u.routes)
     visited: set[int] = set()
