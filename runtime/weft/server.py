@@ -31,6 +31,7 @@ import signal
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import final
 
@@ -65,6 +66,9 @@ class ServerConfig:
     h2c: bool = True
     #: seconds a client gets to finish the TLS handshake
     tls_handshake_timeout: float = 10.0
+    #: builds the SSL context from `tls` (None: `build_ssl_context`); e.g.
+    #: `SpiffeTlsTrust(provider).server_context` for a reloadable trust bundle
+    ssl_context_factory: Callable[[TlsConfig], ssl.SSLContext] | None = None
 
     @property
     def scheme(self) -> str:
@@ -105,7 +109,7 @@ class Server:
         ssl_ctx: ssl.SSLContext | None = None
         handshake_timeout: float | None = None
         if cfg.tls is not None:
-            ssl_ctx = build_ssl_context(cfg.tls)
+            ssl_ctx = (cfg.ssl_context_factory or build_ssl_context)(cfg.tls)
             handshake_timeout = cfg.tls_handshake_timeout
         self._clock.tick(time.time())
         ctx = ConnectionContext(self._service, cfg.limits, loop, cfg.max_connections,

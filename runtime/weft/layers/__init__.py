@@ -8,6 +8,7 @@ The backpressure family (`LoadShedLayer` outside one of
 against the request's deadline.
 """
 
+from weft.identity.layer import SpiffeAuthLayer
 from weft.layers.adaptive import AdaptiveConcurrencyLayer, VegasConfig, VegasLimit
 from weft.layers.auth import AuthLayer, mint_dev_token
 from weft.layers.codel import CoDel, CoDelConfig, CoDelLayer
@@ -35,6 +36,7 @@ __all__ = [
     "RateConfig",
     "RateLimitLayer",
     "Span",
+    "SpiffeAuthLayer",
     "TimeoutLayer",
     "TraceContext",
     "TracingLayer",

@@ -26,7 +26,8 @@ def test_exports_are_pinned() -> None:
     assert sorted(weft.layers.__all__) == [
         "AdaptiveConcurrencyLayer", "AuthLayer", "CoDel", "CoDelConfig", "CoDelLayer",
         "ConcurrencyLimitLayer", "FairQueueConfig", "FairQueueLayer", "LoadShedLayer",
-        "MetricsLayer", "REJECTED_KEY", "RateConfig", "RateLimitLayer", "Span", "TimeoutLayer",
+        "MetricsLayer", "REJECTED_KEY", "RateConfig", "RateLimitLayer", "Span", "SpiffeAuthLayer",
+        "TimeoutLayer",
         "TraceContext", "TracingLayer", "VegasConfig", "VegasLimit", "mint_dev_token",
         "rejected_by", "remaining", "tag_rejections",
     ]
