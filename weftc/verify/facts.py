@@ -52,3 +52,23 @@ class FactSet:
 
     def since(self, start: int) -> list[z3.BoolRef]:
         return self.items[start:]
+
+
+def const_terms(term: z3.ExprRef) -> dict[str, z3.ExprRef]:
+    """The uninterpreted constants of `term`, by name (for model completion)."""
+    out: dict[str, z3.ExprRef] = {}
+    seen: set[int] = set()
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        tid = t.get_id()
+        if tid in seen:
+            continue
+        seen.add(tid)
+        n = t.num_args() if z3.is_app(t) else 0
+        if n == 0:
+            if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+                out[t.decl().name()] = t
+        else:
+            stack.extend(t.arg(i) for i in range(n))
+    return out

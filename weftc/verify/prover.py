@@ -25,7 +25,7 @@ from pathlib import Path
 import z3
 
 from weftc.verify.encode import show_value
-from weftc.verify.facts import FactSet, consts
+from weftc.verify.facts import FactSet, const_terms, consts
 
 RLIMIT = 5_000_000
 CACHE_FORMAT = 1
@@ -157,16 +157,13 @@ class Prover:
 
     def _model(self, goal: z3.BoolRef,
                shown: tuple[tuple[str, z3.ExprRef], ...]) -> tuple[tuple[str, str], ...]:
+        """The goal's constants (completed: a constant the model leaves free
+        still gets a value) and then the flowing value's locals, as `=label`."""
         model = self.solver.model()
-        names = consts(goal)
-        out = []
-        for d in sorted(model.decls(), key=lambda d: d.name()):
-            if d.name() in names and d.arity() == 0:
-                out.append((d.name(), show_value(model[d])))
-        have = {n for n, _ in out}
+        out = [(name, show_value(model.eval(t, model_completion=True)))
+               for name, t in sorted(const_terms(goal).items())]
         for label, term in shown:
-            if label not in have and not (z3.is_const(term) and term.decl().name() in names):
-                out.append((label, show_value(model.eval(term, model_completion=True))))
+            out.append((f"={label}", show_value(model.eval(term, model_completion=True))))
         return tuple(out)
 
     def _names(self, fact: z3.BoolRef) -> frozenset[str]:

@@ -243,19 +243,27 @@ def _revive(d: dict[str, object], file: str) -> ProofResult:
 
 
 def _counterexample(u: Universe, verdict: Verdict) -> dict[str, str]:
-    labels: dict[str, list[str]] = defaultdict(list)
-    for name, _ in verdict.model:
-        labels[u.labels.get(name, name)].append(name)
-    out: dict[str, str] = {}
+    """Model values by source name: the goal's constants, then the locals the
+    flowing value names (`=label` entries), each name once."""
+    named: list[tuple[str, str, str]] = []
     for name, raw in verdict.model:
-        label = u.labels.get(name, name)
-        shown = label if len(labels[label]) == 1 else name
+        label = name[1:] if name.startswith("=") else u.labels.get(name, name)
         value = raw
         if name in u.enum_names and raw.lstrip("-").isdigit():
             variants = u.enum_names[name]
             i = int(raw)
             value = variants[i] if 0 <= i < len(variants) else raw
-        out[shown] = value
+        named.append((name, label, value))
+    counts: dict[str, set[str]] = defaultdict(set)
+    for name, label, _ in named:
+        if not name.startswith("="):
+            counts[label].add(name)
+    out: dict[str, str] = {}
+    for name, label, value in named:
+        if name.startswith("="):
+            out.setdefault(label, value)
+        else:
+            out.setdefault(label if len(counts[label]) == 1 else name.split("/", 1)[-1], value)
     return out
 
 

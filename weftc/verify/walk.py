@@ -474,15 +474,28 @@ class BodyWalker(ExprEncoder):
                 self.expr(s.else_block)
                 self.path = saved
             if isinstance(s.pattern, ast.IdentPat) and s.value is not None \
-                    and isinstance(v, z3.ExprRef) and z3.is_const(v) \
-                    and self.u.labels.get(str(v)) == self.u.text(s.value):
-                self.u.labels[str(v)] = s.pattern.name.name
+                    and not isinstance(s.value, (ast.Name, ast.Paren)):
+                self.relabel(v, self.u.text(s.value), s.pattern.name.name)
             self.bind(s.pattern, v)
         elif isinstance(s, ast.ExprStmt):
             self.expr(s.expr)
         elif isinstance(s, ast.ProvideStmt):
             for child in children(s):
                 self.expr(child)
+
+    def relabel(self, v: Value, old: str, new: str) -> None:
+        """`let ws = WsSession.open(id);`: a value named after the expression
+        it came from is shown by the local's name (`ws.state`, not
+        `WsSession.open(id).state`) from here on."""
+        if isinstance(v, z3.ExprRef) and z3.is_const(v) and self.u.labels.get(str(v)) == old:
+            self.u.labels[str(v)] = new
+        elif isinstance(v, EnumVal) and self.u.labels.get(str(v.tag)) == old:
+            self.u.labels[str(v.tag)] = new
+        elif isinstance(v, RecordVal) and v.label == old:
+            v.label = new
+            for name, label in list(self.u.labels.items()):
+                if label.startswith(old + "."):
+                    self.u.labels[name] = new + label[len(old):]
 
     def bind(self, p: ast.Pattern, v: Value) -> None:
         cond = self.pattern(p, v)
@@ -623,6 +636,21 @@ class BodyWalker(ExprEncoder):
 
     def snapshot(self) -> _Path:
         return _Path(dict(self.path.env), list(self.path.facts), self.path.dead)
+
+    def binary(self, e: ast.Binary) -> Value:
+        """`a && b` proves `b`'s flows knowing `a` (and `a || b` knowing `!a`):
+        the right operand only runs when the left one allows it."""
+        if e.op not in ("&&", "||"):
+            return super().binary(e)
+        left = self.expr(e.left)
+        saved = len(self.path.facts)
+        if isinstance(left, z3.BoolRef):
+            self.path.facts.append(left if e.op == "&&" else z3.Not(left))
+        right = self.expr(e.right)
+        del self.path.facts[saved:]
+        if isinstance(left, z3.BoolRef) and isinstance(right, z3.BoolRef):
+            return z3.And(left, right) if e.op == "&&" else z3.Or(left, right)
+        return None
 
     def if_expr(self, e: ast.If) -> Value:
         return self.branches_if(e)
