@@ -9,6 +9,7 @@ Hypothesis draws concrete values and both must give the same verdict.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -48,6 +49,10 @@ TEXT_FORMS = [
     "Text{it.contains(\"q\")}",
     "Text{it.is_empty() || it.starts_with(\"/\")}",
     "Text where |s| { len(s) >= 2 && s.ends_with(\"b\") }",
+    "Text{it.matches(\"[a-z]+\")}",
+    "Text where it.matches(\"(ab|q)*z?\")",
+    "Text{it.matches(\"v[0-9]{1,2}\") || it == \"\"}",
+    "Text{it.matches(\"[^/]*/?\")}",
 ]
 
 
@@ -95,4 +100,5 @@ def test_int_forms_agree(form: str, n: int) -> None:
 @given(s=st.text(alphabet="abqz/v12", max_size=6))
 def test_text_forms_agree(form: str, s: str) -> None:
     u, refined, code = _prepared(form)
-    assert _z3_verdict(u, refined, z3.StringVal(s)) == bool(eval(code, {"value": s}))
+    python = bool(eval(code, {"value": s, "fullmatch": re.fullmatch}))
+    assert _z3_verdict(u, refined, z3.StringVal(s)) == python

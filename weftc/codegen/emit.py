@@ -24,7 +24,7 @@ from weftc.codegen.context import (
 )
 from weftc.codegen.handlers import Endpoint, endpoint
 from weftc.codegen.lower import _ROUTE_METHODS, FnLowerer
-from weftc.codegen.predicates import UnsupportedPredicate, to_python
+from weftc.codegen.predicates import UnsupportedPredicate, imports_of, to_python
 from weftc.codegen.pytypes import annotation
 from weftc.modules import ModuleInfo, Symbol
 from weftc.modules.bindings import implement_target, python_target
@@ -205,6 +205,8 @@ def _type_decl(gen: Gen, imp: Imports, info: ModuleInfo, item: ast.TypeDecl, q: 
         lines: list[str] = [where, f"{name} = {base}"]
         if fn is not None:
             pred = to_python(body, info.source.text)
+            for module, imported in imports_of(pred.python):
+                imp.need(module, imported)
             lines += ["", "", f"def {fn}(value: {base}) -> bool:",
                       f'    """`{name}`: {pred.source}"""', f"    return {pred.python}"]
         return lines
@@ -271,6 +273,8 @@ def _field_type(gen: Gen, imp: Imports, info: ModuleInfo, q: str, f: ast.FieldDe
         except UnsupportedPredicate as exc:
             raise Unsupported(exc.span, exc.what, E_PREDICATE) from None
         fn = f"refine_{q.rsplit('.', 1)[-1]}_{f.name.name}"
+        for module, imported in imports_of(pred.python):
+            imp.need(module, imported)
         gen.extra_checks.append((fn, ann, pred.python, pred.source))
         check = (fn, pred.source)
     elif isinstance(t, ast.PathType) and not t.args:

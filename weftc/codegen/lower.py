@@ -23,7 +23,7 @@ from weftc.codegen.context import Gen, Imports, Unsupported, py_name
 from weftc.codegen.intrinsics import FNS as _INTRINSIC_FNS
 from weftc.codegen.intrinsics import METHODS as _INTRINSIC_METHODS
 from weftc.codegen.intrinsics import STATIC as _INTRINSIC_STATIC
-from weftc.codegen.predicates import UnsupportedPredicate, predicate_python
+from weftc.codegen.predicates import UnsupportedPredicate, imports_of, predicate_python
 from weftc.codegen.pytypes import annotation
 from weftc.codegen.semtypes import is_bytes, sem_annotation
 from weftc.codegen.symbols import Method
@@ -375,6 +375,8 @@ class FnLowerer:
             except UnsupportedPredicate as exc:
                 raise Unsupported(e.span, f"a run-time check over {exc.what}",
                                   code="E6002") from None
+            for module, imported in imports_of(body):
+                self.imports.need(module, imported)
             fn = self.imports.need("weft.refinement", "checked")
             what = target.name or "the refinement"
             value = f"{fn}({value}, lambda value: {body}, {what!r})"

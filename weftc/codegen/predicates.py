@@ -16,6 +16,7 @@ from weftc.source import Span
 from weftc.syntax import ast
 
 SUBJECT = "value"
+FULLMATCH = "fullmatch"
 
 _BINARY = {"&&": "and", "||": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=",
            ">": ">", ">=": ">=", "+": "+", "-": "-", "*": "*", "%": "%", "/": "//"}
@@ -95,9 +96,18 @@ def _expr(e: ast.Expr, subjects: frozenset[str]) -> str:
             return f"{_expr(recv, subjects)}.{_TEXT_METHODS[m.name]}({_expr(arg, subjects)})"
         case ast.MethodCall(receiver=recv, method=m, args=(arg,)) if m.name == "contains":
             return f"({_expr(arg, subjects)} in {_expr(recv, subjects)})"
+        case ast.MethodCall(receiver=recv, method=m, args=(ast.TextLit(value=pattern),)) \
+                if m.name == "matches":
+            # Whole-string match, as the verifier's regex encoding means it.
+            return f"({FULLMATCH}({pattern!r}, {_expr(recv, subjects)}) is not None)"
     raise UnsupportedPredicate(e.span, f"`{type(e).__name__}` in a refinement predicate")
 
 
 def predicate_python(predicate: ast.Expr, subjects: frozenset[str]) -> str:
     """A predicate's Python body over `value`, the value named by `subjects`."""
     return _expr(predicate, subjects)
+
+
+def imports_of(python: str) -> list[tuple[str, str]]:
+    """What a predicate body needs imported (`from re import fullmatch`)."""
+    return [("re", FULLMATCH)] if f"{FULLMATCH}(" in python else []
