@@ -11,7 +11,6 @@ fields, so new AST nodes are walked without changes here.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from weftc.effects.declare import _lookup
@@ -30,6 +29,7 @@ from weftc.effects.model import Effect
 from weftc.modules import Symbol
 from weftc.resolve.symbols import ContextSym, FnSym, LocalSym, ModuleSym, TypeSym
 from weftc.syntax import ast
+from weftc.syntax.traverse import child_nodes
 
 if TYPE_CHECKING:
     from weftc.effects.build import GraphBuilder
@@ -302,13 +302,4 @@ def _written(t: ast.TypeExpr) -> str:
 
 
 def _children(node: ast.Node) -> list[ast.Node]:
-    out: list[ast.Node] = []
-    for f in dataclasses.fields(node):  # type: ignore[arg-type]
-        if f.name == "span":
-            continue
-        value = getattr(node, f.name)
-        if isinstance(value, ast.Node):
-            out.append(value)
-        elif isinstance(value, tuple):
-            out.extend(v for v in value if isinstance(v, ast.Node))
-    return out
+    return list(child_nodes(node))

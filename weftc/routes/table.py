@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from weftc.resolve.symbols import FnSym, LocalSym
 from weftc.source import Span
 from weftc.syntax import ast
+from weftc.syntax.traverse import child_nodes
 from weftc.typecheck.checked import CheckedProgram
 from weftc.types import Type
 
@@ -114,7 +115,7 @@ class _Reader:
                 if all(t is not top for t in self.tops):
                     self.tops.append(top)
                 return
-        for child in _children(node):
+        for child in child_nodes(node):
             self.scan(child)
 
     def router(self, e: ast.Expr) -> _Router | None:
@@ -178,22 +179,6 @@ def _method(e: ast.Expr) -> str:
 
 def _literal(e: ast.Expr) -> str | None:
     return e.value if isinstance(e, ast.TextLit) else None
-
-
-def _children(node: object) -> list[object]:
-    import dataclasses
-
-    if not dataclasses.is_dataclass(node) or isinstance(node, type):
-        return []
-    out: list[object] = []
-    for f in dataclasses.fields(node):
-        if f.name == "span":
-            continue
-        val = getattr(node, f.name)
-        for item in val if isinstance(val, tuple) else (val,):
-            if isinstance(item, ast.Node):
-                out.append(item)
-    return out
 
 
 def extractors(checked: CheckedProgram, decl: ast.FnDecl) -> tuple[Extractor, ...] | None:

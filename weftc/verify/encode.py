@@ -351,6 +351,10 @@ class ExprEncoder:
         target = self.expr(e.target)
         if isinstance(target, RecordVal):
             return self.u.field(target, e.name.name)
+        return self.opaque_field(e)
+
+    def opaque_field(self, e: ast.Field) -> Value:
+        """A field of a value without a record encoding."""
         raise Unencodable(f"the field `{self.u.text(e)}`")
 
     def method_call(self, e: ast.MethodCall) -> Value:
@@ -411,6 +415,15 @@ def param_names(decl: ast.FnDecl) -> list[str | None]:
         if isinstance(p, ast.Param):
             out.append(p.pattern.name.name if isinstance(p.pattern, ast.IdentPat) else None)
     return out
+
+
+def length_of(value: Value) -> z3.ArithRef | None:
+    """`len(x)` of a Text or List value; None for anything else."""
+    if isinstance(value, z3.SeqRef):
+        return z3.Length(value)
+    if isinstance(value, ListVal):
+        return value.length
+    return None
 
 
 def coerce_pair(a: Value, b: Value) -> tuple[Value, Value]:
@@ -571,11 +584,9 @@ class PredicateEncoder(ExprEncoder):
         args = [self.expr(a) for a in e.args]
         if isinstance(e.callee, ast.Name):
             if e.callee.name == "len" and len(args) == 1:
-                a = args[0]
-                if isinstance(a, z3.SeqRef):
-                    return z3.Length(a)
-                if isinstance(a, ListVal):
-                    return a.length
+                n = length_of(args[0])
+                if n is not None:
+                    return n
             found = self.u.program.lookup(self.module, e.callee.name)
             decl = getattr(found, "decl", None)
             if isinstance(decl, ast.FnDecl):

@@ -9,22 +9,7 @@ import z3
 
 def consts(term: z3.ExprRef) -> set[str]:
     """Names of the uninterpreted constants in `term`."""
-    out: set[str] = set()
-    seen: set[int] = set()
-    stack = [term]
-    while stack:
-        t = stack.pop()
-        tid = t.get_id()
-        if tid in seen:
-            continue
-        seen.add(tid)
-        n = t.num_args() if z3.is_app(t) else 0
-        if n == 0:
-            if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-                out.add(t.decl().name())
-        else:
-            stack.extend(t.arg(i) for i in range(n))
-    return out
+    return set(const_terms(term))
 
 
 class FactSet:

@@ -13,6 +13,7 @@ from weftc.diagnostics import Diagnostic, Label, error, warning
 from weftc.routes import Route, route_table
 from weftc.source import Span
 from weftc.syntax import ast
+from weftc.syntax.traverse import child_nodes
 from weftc.typecheck.checked import CheckedProgram, Obligation
 from weftc.verify.encode import Universe
 from weftc.verify.prover import RLIMIT, Prover, Verdict
@@ -204,21 +205,13 @@ def _opaque_bodies(items: tuple[ast.Item, ...]) -> list[tuple[int, int]]:
                 and "pure" not in node.modifiers:
             out.append((node.body.span.start, node.body.span.end))
             return
-        if isinstance(node, ast.Item) or isinstance(node, tuple):
-            for child in (node if isinstance(node, tuple) else _fields(node)):
+        if isinstance(node, ast.Item):
+            for child in child_nodes(node):
                 visit(child)
 
     for item in items:
         visit(item)
     return out
-
-
-def _fields(node: object) -> list[object]:
-    import dataclasses
-
-    if not dataclasses.is_dataclass(node):
-        return []
-    return [getattr(node, f.name) for f in dataclasses.fields(node) if f.name != "span"]
 
 
 def _within(inner: Span, outer: Span) -> bool:

@@ -28,6 +28,7 @@ from weftc.resolve.symbols import ConstSym, FnSym, LocalSym, VariantSym
 from weftc.routes.links import has_mixed, match_link
 from weftc.source import Span
 from weftc.syntax import ast
+from weftc.syntax.traverse import child_nodes
 from weftc.typecheck.checked import Obligation, Signature
 from weftc.types import NEVER, Named, Prim, Refined, Type, display, strip
 from weftc.verify.encode import (
@@ -36,12 +37,13 @@ from weftc.verify.encode import (
     PredicateEncoder,
     Universe,
     bind_params,
+    length_of,
     param_names,
     show_value,
     split_conjuncts,
     unfold_body,
 )
-from weftc.verify.values import EnumVal, ListVal, RecordVal, Unencodable, Value, same_sort
+from weftc.verify.values import EnumVal, RecordVal, Unencodable, Value, same_sort
 
 Key = int | str
 
@@ -306,13 +308,7 @@ class BodyWalker(ExprEncoder):
             return self.u.enum_value(Named(sym.module, sym.type_name), sym.index)
         return None
 
-    def field(self, e: ast.Field) -> Value:
-        variant = self.variant_of_field(e)
-        if variant is not None:
-            return variant
-        target = self.expr(e.target)
-        if isinstance(target, RecordVal):
-            return self.u.field(target, e.name.name)
+    def opaque_field(self, e: ast.Field) -> Value:
         return self.u.fresh(self.u.checked.type_of(e), self.u.text(e))
 
     # ================================================================ calls
@@ -337,11 +333,9 @@ class BodyWalker(ExprEncoder):
         if self.path.dead:
             return None
         if isinstance(e.callee, ast.Name) and e.callee.name == "len" and len(args) == 1:
-            a = args[0]
-            if isinstance(a, z3.SeqRef):
-                return z3.Length(a)
-            if isinstance(a, ListVal):
-                return a.length
+            n = length_of(args[0])
+            if n is not None:
+                return n
         sym = self.u.checked.symbols.get(id(e))
         if isinstance(sym, VariantSym):
             return self.u.enum_value(Named(sym.module, sym.type_name), sym.index)
@@ -905,24 +899,11 @@ def binary_or_none(op: str, a: Value, b: Value) -> Value:
 
 def children(node: object) -> Iterator[ast.Expr]:
     """Every expression directly under `node` (through statements, arms, inits)."""
-    if not dataclasses.is_dataclass(node):
-        return
-    for f in dataclasses.fields(node):
-        if f.name == "span":
-            continue
-        yield from _exprs_in(getattr(node, f.name))
-
-
-def _exprs_in(value: object) -> Iterator[ast.Expr]:
-    if isinstance(value, ast.Expr):
-        yield value
-    elif isinstance(value, tuple):
-        for v in value:
-            yield from _exprs_in(v)
-    elif isinstance(value, (ast.Stmt, ast.MatchArm, ast.FieldInit)):
-        yield from children(value)
-    elif isinstance(value, ast.LetStmt):
-        yield from children(value)
+    for child in child_nodes(node):
+        if isinstance(child, ast.Expr):
+            yield child
+        elif isinstance(child, (ast.Stmt, ast.MatchArm, ast.FieldInit, ast.FStringExpr)):
+            yield from children(child)
 
 
 def assigned(e: ast.Expr, u: Universe) -> list[Key]:
@@ -946,13 +927,8 @@ def assigned(e: ast.Expr, u: Universe) -> list[Key]:
                 sig = u.checked.signature_of(sym.decl)
                 if sig is not None and sig.self_kind is not None and "mut" in sig.self_kind:
                     visit(ast.Assign(node.span, "=", node.receiver, node.receiver))
-        if dataclasses.is_dataclass(node) and not isinstance(node, type):
-            for f in dataclasses.fields(node):
-                if f.name != "span":
-                    val = getattr(node, f.name)
-                    for item in val if isinstance(val, tuple) else (val,):
-                        if isinstance(item, ast.Node):
-                            visit(item)
+        for child in child_nodes(node):
+            visit(child)
 
     visit(e)
     return out
@@ -969,13 +945,8 @@ def has_break(body: ast.Expr) -> bool:
             return
         if not top and isinstance(node, (ast.While, ast.Loop, ast.For, ast.Closure)):
             return
-        if dataclasses.is_dataclass(node) and not isinstance(node, type):
-            for f in dataclasses.fields(node):
-                if f.name != "span":
-                    val = getattr(node, f.name)
-                    for item in val if isinstance(val, tuple) else (val,):
-                        if isinstance(item, ast.Node):
-                            visit(item, False)
+        for child in child_nodes(node):
+            visit(child, False)
 
     visit(body, True)
     return found
@@ -1014,13 +985,8 @@ def mutated_fields(decl: ast.FnDecl, u: Universe, depth: int) -> frozenset[str] 
         if isinstance(node, (ast.Call, ast.MethodCall)):
             if any(isinstance(a, ast.Name) and a.name == "self" for a in node.args):
                 unknown = True
-        if dataclasses.is_dataclass(node) and not isinstance(node, type):
-            for fld in dataclasses.fields(node):
-                if fld.name != "span":
-                    val = getattr(node, fld.name)
-                    for item in val if isinstance(val, tuple) else (val,):
-                        if isinstance(item, ast.Node):
-                            visit(item)
+        for child in child_nodes(node):
+            visit(child)
 
     visit(decl.body)
     return None if unknown else frozenset(written)
