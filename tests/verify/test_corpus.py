@@ -121,10 +121,7 @@ def test_proved(path: Path, request: pytest.FixtureRequest) -> None:
 
 # Known gaps of the verifier, each an open item in the issue note. strict:
 # a gap that closes turns its xfail into a failure, so this list only shrinks.
-KNOWN_GAPS = {
-    "route_duplicate_after_nest": "E4003 blames the nested route, not the later `.route` registration",
-    "assignment_to_refined_local": "after `x = k` the declared refinement of `x` is not assumed (second E2001)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("path", FAIL, ids=lambda p: p.stem)

@@ -67,8 +67,11 @@ class Route:
 
 @dataclass(slots=True)
 class _Router:
-    routes: list[tuple[str, str, ast.Expr, Span]] = field(default_factory=list)
-    nested: list[tuple[str, _Router]] = field(default_factory=list)
+    """Routes and nested routers in registration order (the order the
+    runtime router sees them, so a conflict blames the later one)."""
+
+    entries: list[tuple[str, str, ast.Expr, Span] | tuple[str, _Router]] = \
+        field(default_factory=list)
 
 
 def split_path(path: str) -> tuple[Segment, ...]:
@@ -157,17 +160,17 @@ class _Reader:
         base = self.router(e.receiver)
         if base is None:
             return None
-        out = _Router(list(base.routes), list(base.nested))
+        out = _Router(list(base.entries))
         path = _literal(e.args[0]) if e.args else None
         if name == "route" and len(e.args) == 3 and path is not None:
-            out.routes.append((_method(e.args[1]), path, e.args[2], e.args[0].span))
+            out.entries.append((_method(e.args[1]), path, e.args[2], e.args[0].span))
         elif name in VERBS and len(e.args) == 2 and path is not None:
-            out.routes.append((VERBS[name], path, e.args[1], e.args[0].span))
+            out.entries.append((VERBS[name], path, e.args[1], e.args[0].span))
         elif name == "nest" and len(e.args) == 2 and path is not None:
             inner = self.router(e.args[1])
             if inner is not None:
                 self.nested_ids.add(id(inner))
-                out.nested.append((path, inner))
+                out.entries.append((path, inner))
         return out
 
 
@@ -224,13 +227,16 @@ def route_table(checked: CheckedProgram) -> tuple[Route, ...]:
         if id(r) in seen:
             return
         seen = seen | {id(r)}
-        for method, path, handler, span in r.routes:
+        for entry in r.entries:
+            if len(entry) == 2:
+                sub_prefix, inner = entry
+                emit(inner, _join(prefix, sub_prefix), seen, root)
+                continue
+            method, path, handler, span = entry
             full = _join(prefix, path)
             decl, name = _handler(checked, handler)
             extr = extractors(checked, decl) if decl is not None else None
             routes.append(Route(method, full, split_path(full), decl, name, span, extr, root))
-        for sub_prefix, inner in r.nested:
-            emit(inner, _join(prefix, sub_prefix), seen, root)
 
     for i, r in enumerate(reader.tops):
         if id(r) not in reader.nested_ids:

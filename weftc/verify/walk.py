@@ -514,7 +514,20 @@ class BodyWalker(ExprEncoder):
         if v is None:
             v = self.u.fresh(self.u.checked.type_of(e.target), self.u.text(e.target))
         self.assign_to(e.target, v)
+        self.keep_declared(e.target, v)
         return None
+
+    def keep_declared(self, target: ast.Expr, v: Value) -> None:
+        """After `x = e` into a refined local, `x` has its declared refinement
+        on this path: the flow itself is a goal of its own, reported once."""
+        sym = self.u.checked.symbols.get(id(target)) if isinstance(target, ast.Name) else None
+        declared = self.u.checked.local_type(sym.id) if isinstance(sym, LocalSym) else None
+        if not isinstance(declared, Refined) or v is None:
+            return
+        try:
+            self.path.facts.extend(p.term for p in self.u.parts(declared, v))
+        except Unencodable:
+            return
 
     def assign_to(self, target: ast.Expr, v: Value) -> None:
         if isinstance(target, ast.Paren):
