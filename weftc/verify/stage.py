@@ -17,7 +17,7 @@ from weftc.syntax.traverse import child_nodes
 from weftc.typecheck.checked import CheckedProgram, Obligation
 from weftc.verify.encode import Universe
 from weftc.verify.prover import RLIMIT, Prover, Verdict
-from weftc.verify.walk import BodyWalker, Goal
+from weftc.verify.walk import BodyWalker, Goal, known_state
 
 CACHE_ENV = "WEFTC_CACHE_DIR"
 RLIMIT_ENV = "WEFTC_RLIMIT"
@@ -286,17 +286,18 @@ def _diagnose(u: Universe, g: Goal, verdict: Verdict, status: str) -> Diagnostic
     elif verdict.reason:
         notes.append(f"`{g.value_text}` {verdict.reason}")
     if g.kind == "requires":
-        if g.known:
-            notes.insert(0, f"known here: `{_subject(g.part.text)}` is {g.known}")
+        if g.state is not None:
+            known = known_state(u, g.facts, g.state)
+            notes.insert(0, f"known here: `{_subject(g.part.text)}` is {known}")
         return error("E2004", f"`{g.value_text}` requires `{g.part.text}`, which is not "
                      f"known to hold here", g.span, labels=labels, notes=notes,
                      counterexample=cex,
                      help="check the state first (`if`/`match`), or call what establishes it")
-    if g.kind == "link" and g.detail is not None:
-        link, where, param, shown = g.detail.split("|", 3)
-        return error("E4006", f"`{link}` matches {where}, but `{shown}` for `:{param}` must "
-                     f"satisfy {_target(g)}", g.span, labels=labels, notes=notes,
-                     counterexample=cex or {param: shown})
+    if g.kind == "link" and g.link is not None:
+        k = g.link
+        return error("E4006", f"`{k.link}` matches {k.route}, but `{k.shown}` for `:{k.param}` "
+                     f"must satisfy {_target(g)}", g.span, labels=labels, notes=notes,
+                     counterexample=cex or {k.param: k.shown})
     if g.kind == "ensures":
         return error("E2005", f"`{g.target}` ensures `{g.part.text}`, but this path does not "
                      f"establish it", g.span, labels=labels, notes=notes, counterexample=cex)

@@ -73,9 +73,20 @@ class Goal:
     runtime: bool
     value_id: int
     error: str | None = None
-    known: str | None = None
-    detail: str | None = None
+    state: EnumVal | None = None
+    link: LinkGoal | None = None
     shown: tuple[tuple[str, z3.ExprRef], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LinkGoal:
+    """What an E4006 names: the link, the route and handler, the parameter
+    and the captured segment as written."""
+
+    link: str
+    route: str
+    param: str
+    shown: str
 
 
 @dataclass(slots=True)
@@ -229,7 +240,7 @@ class BodyWalker(ExprEncoder):
         for cond in contract.conditions:
             for conj in split_conjuncts(cond):
                 text = self.u.text(conj)
-                known = self.known_state(conj, bindings)
+                state = self.state_in(conj, bindings)
                 try:
                     part = Part(text, enc.boolean(conj))
                 except Unencodable as exc:
@@ -240,10 +251,11 @@ class BodyWalker(ExprEncoder):
                     continue
                 self.goals.append(Goal(kind, self.function, at.span, self.u.text(at), callee,
                                        contract.span, text, part, tuple(self.path.facts),
-                                       self.runtime, id(at), known=known))
+                                       self.runtime, id(at), state=state))
 
-    def known_state(self, conj: ast.Expr, bindings: dict[str, Value]) -> str | None:
-        """For `self.state == S.X`: what the path knows `self.state` to be, if one value."""
+    def state_in(self, conj: ast.Expr, bindings: dict[str, Value]) -> EnumVal | None:
+        """For `self.state == S.X`: the state value, so a failure can say what
+        the path knows it to be (see `known_state`)."""
         if not (isinstance(conj, ast.Binary) and conj.op == "=="):
             return None
         try:
@@ -251,21 +263,7 @@ class BodyWalker(ExprEncoder):
             lhs = enc.expr(conj.left)
         except Unencodable:
             return None
-        if not isinstance(lhs, EnumVal):
-            return None
-        s = z3.Solver()
-        s.set("rlimit", 2_000_000)
-        s.add(*self.u.axioms, *self.path.facts)
-        possible = []
-        for i, n in enumerate(lhs.variants):
-            s.push()
-            s.add(lhs.tag == i)
-            if s.check() != z3.unsat:
-                possible.append(n)
-            s.pop()
-        if len(possible) == len(lhs.variants):
-            return "unknown (match on it first)"
-        return " or ".join(possible) if possible else "unreachable"
+        return lhs if isinstance(lhs, EnumVal) else None
 
     def check_ensures(self, value: Value, at: ast.Node) -> None:
         if not self.ensures or self.self_decl is None:
@@ -619,7 +617,7 @@ class BodyWalker(ExprEncoder):
                 self.goals.append(Goal("link", self.function, e.span, shown, name, target.span,
                                        self.u.text(target.predicate), part,
                                        tuple(self.path.facts), self.runtime, id(e),
-                                       detail=f"{link}|{where}|{cap.param}|{shown}"))
+                                       link=LinkGoal(link, where, cap.param, shown)))
         return self.u.const(z3.StringSort(), link)
 
     def shorthand(self, f: ast.FieldInit) -> Value:
@@ -1031,3 +1029,21 @@ def literal_segment(text: str, target: Type) -> Value:
         except (ValueError, z3.Z3Exception):
             return None
     return z3.StringVal(text)
+
+
+def known_state(u: Universe, facts: tuple[z3.BoolRef, ...], state: EnumVal) -> str:
+    """Which variants `state` may have given the path's facts (asked only
+    when a `requires` on it failed, for the message)."""
+    s = z3.Solver()
+    s.set("rlimit", 2_000_000)
+    s.add(*u.axioms, *facts)
+    possible = []
+    for i, name in enumerate(state.variants):
+        s.push()
+        s.add(state.tag == i)
+        if s.check() != z3.unsat:
+            possible.append(name)
+        s.pop()
+    if len(possible) == len(state.variants):
+        return "unknown (match on it first)"
+    return " or ".join(possible) if possible else "unreachable"
