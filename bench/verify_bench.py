@@ -102,7 +102,7 @@ def measure(units: int, runs: int) -> dict[str, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--units", type=int, default=56)
+    ap.add_argument("--units", type=int, default=77)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()

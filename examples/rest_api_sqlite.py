@@ -13,13 +13,19 @@ beside the generated package `rest_api`, whose types it uses.
   runs, checking every `WEFT_DB_CHECK_SECONDS` (0.2 s) that the file is still
   the one it opened; if the file vanished or was replaced, the child crashes
   and the supervisor restarts it, which reopens (and recreates) the file.
+  While the file cannot be opened at all (a missing volume, a path under a
+  regular file), `connect` keeps retrying at that period instead of
+  returning: an immediate exit would be restarted at once, and the restart
+  storm would exceed the supervisor's intensity and stop the server. The
+  readiness probe `ping` fails meanwhile, so `/_health/ready` answers 503.
   `WEFT_DB_LATENCY_MS` adds a delay to every query (fault injection, used to
-  exercise the timeout layer).
+  exercise the timeout layer and the readiness timeout).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -30,6 +36,8 @@ from weft.result import Err, Ok, Result
 
 DEV_JWT_SECRET = "weft-development-secret-not-for-production-use"
 DEFAULT_DB_PATH = "data/rest_api.sqlite3"
+
+log = logging.getLogger("rest_api.db")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +73,7 @@ class SqliteDatabase:
         return conn
 
     async def connect(self, url: str) -> Result[None, DbError]:
-        try:
-            conn = self._open(url)
-        except (OSError, sqlite3.Error):
-            return Err(DbError_ConnectionLost())
+        conn = await self._open_retrying(url)
         try:
             while True:
                 await asyncio.sleep(self._check_every)
@@ -82,6 +87,31 @@ class SqliteDatabase:
             conn.close()
             if self._conn is conn:
                 self._conn = None
+
+    async def _open_retrying(self, path: str) -> sqlite3.Connection:
+        reported = False
+        while True:
+            try:
+                return self._open(path)
+            except (OSError, sqlite3.Error) as exc:
+                if not reported:
+                    log.warning("cannot open database %s (%s); retrying every %g s",
+                                path, type(exc).__name__, self._check_every)
+                    reported = True
+            await asyncio.sleep(self._check_every)
+
+    async def ping(self) -> bool:
+        """Readiness: the connection the `db` child holds answers a query."""
+        if self._latency:
+            await asyncio.sleep(self._latency)
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            conn.execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return True
 
     async def _ready(self) -> sqlite3.Connection | None:
         if self._latency:

@@ -1,0 +1,127 @@
+"""The overload benchmark's pieces produce well-formed results (never speed).
+
+One test runs the real open-loop generator for 2 s at a low rate against
+the real benchmark server; the rest check the statistics, the verdicts and
+the RESULTS.md section on fixed inputs, and that a server never outlives
+its `serving` block.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from bench.overload import procs, report  # noqa: E402
+from bench.overload.stats import ERROR, TIMEOUT, Record, percentile, summarize  # noqa: E402
+from bench.results_md import replace_section  # noqa: E402
+
+LAYER_ARGS: dict[str, Any] = {"work_ms": 0.2, "limit": 4, "target_ms": 2.0, "interval_ms": 50.0,
+                              "queue": 16}
+LATENCY_KEYS = {"p50", "p90", "p99", "p999", "max"}
+
+
+def _check_summary(s: dict[str, Any], rate: float, duration: float) -> None:
+    assert s["scheduled"] == round(rate * duration)
+    others = sum(s["other_status"].values())
+    assert s["ok"] + s["shed"] + s["timeouts"] + s["errors"] + others == s["scheduled"]
+    assert set(s["latency_ok_ms"]) == LATENCY_KEYS
+    assert set(s["latency_shed_ms"]) == LATENCY_KEYS
+    assert s["goodput_rps"] == round(s["ok"] / duration, 1)
+    assert 0.0 <= s["shed_share"] <= 1.0
+    assert s["max_open_connections"] >= 1
+
+
+@pytest.mark.timeout(90)
+def test_generator_against_the_benchmark_server(tmp_path: Path) -> None:
+    rate, duration = 40.0, 2.0
+    with procs.serving("shed", log=tmp_path / "server.log", startup_timeout=30,
+                       **LAYER_ARGS) as served:
+        assert served.port > 0
+        assert served.rounds >= 1
+        summary: dict[str, Any] = procs.open_loop(served.port, rate, duration, deadline=10.0, max_conns=50)
+    _check_summary(summary, rate, duration)
+    assert summary["ok"] >= 1
+    assert summary["errors"] == 0
+    ok = summary["latency_ok_ms"]
+    assert ok["p50"] <= ok["p99"] <= ok["max"]
+
+
+@pytest.mark.timeout(60)
+def test_the_server_dies_with_its_block_on_an_error(tmp_path: Path) -> None:
+    pid = 0
+    with pytest.raises(RuntimeError, match="boom"):
+        with procs.serving("none", log=tmp_path / "server.log", startup_timeout=30,
+                           **LAYER_ARGS) as served:
+            pid = served.pid
+            raise RuntimeError("boom")
+    assert pid > 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([], 99) is None
+
+
+def test_summary_counts_every_outcome() -> None:
+    records = [Record(0.0, 0.010, 200, 0.001), Record(0.1, 0.020, 200, 0.0),
+               Record(0.2, 0.001, 503, 0.0), Record(0.3, 2.0, TIMEOUT, -1.0),
+               Record(0.4, 0.5, ERROR, 0.0), Record(0.5, 0.003, 429, 0.0)]
+    s: dict[str, Any] = summarize(records, rate=3.0, duration=2.0, deadline=2.0, max_open=3)
+    assert (s["ok"], s["shed"], s["timeouts"], s["errors"]) == (2, 1, 1, 1)
+    assert s["other_status"] == {"429": 1}
+    assert s["goodput_rps"] == 1.0
+    assert s["shed_share"] == round(1 / 6, 4)
+    assert s["latency_ok_ms"]["max"] == 20.0
+    assert s["latency_shed_ms"]["p50"] == 1.0
+
+
+def _results() -> dict[str, Any]:
+    def summary(ok: int, p99: float, shed: int) -> dict[str, Any]:
+        return {"scheduled": 100, "ok": ok, "shed": shed, "timeouts": 100 - ok - shed,
+                "goodput_rps": float(ok), "latency_ok_ms": {"p50": p99 / 2, "p99": p99}}
+
+    configs = {"none": {"baseline": summary(25, 2.0, 0), "overload": summary(40, 900.0, 0)},
+               "shed": {"baseline": summary(25, 2.0, 0), "overload": summary(95, 6.0, 5)}}
+    for cfg in configs.values():
+        cfg["verdict"] = report.verdict(cfg, 100.0)
+    settings = {"work_ms": 1.0, "rounds": 90, "server_cpu": "0", "client_cpu": "1",
+                "baseline_share": 0.25, "baseline_s": 8.0, "overload_factor": 2.0,
+                "overload_rps": 200.0, "duration_s": 30.0, "deadline_s": 2.0,
+                "max_conns": 1000, "limit": 4, "target_ms": 2.0, "interval_ms": 50.0,
+                "queue": 16}
+    return {"date": "2026-01-01 00:00", "machine": "2 cores", "loadavg": "0.1 0.1 0.1",
+            "settings": settings, "capacity": {"rps": 100.0, "by_connections": {"2": 100.0}},
+            "configs": configs}
+
+
+def test_verdicts_are_same_run_ratios() -> None:
+    results = _results()
+    assert results["configs"]["shed"]["verdict"] == {
+        "p99_ratio": 3.0, "goodput_share": 0.95, "meets_target": True}
+    assert results["configs"]["none"]["verdict"]["meets_target"] is False
+
+
+def test_section_replaces_only_its_markers(tmp_path: Path) -> None:
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Results\n\nkept above\n\n<!-- overload:begin -->\nold\n"
+                  "<!-- overload:end -->\n\nkept below\n")
+    section = report.render(_results())
+    replace_section(section, report.BEGIN, report.END, md)
+    text = md.read_text()
+    assert "old" not in text
+    assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
+    assert "kept above" in text and "kept below" in text
+    assert "| LoadShed + ConcurrencyLimit | 2.0 ms | 95.0/s | 95% |" in text
+    assert "| no layers |" in text
