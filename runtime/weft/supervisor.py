@@ -100,6 +100,8 @@ class SupervisorConfig:
     strategy: Strategy = Strategy.ONE_FOR_ONE
     intensity: int = 3
     period: float = 5.0
+    #: the supervisor's name in logs, metrics labels and readiness checks
+    name: str = "supervisor"
 
     def __post_init__(self) -> None:
         if self.intensity < 0:
@@ -278,11 +280,11 @@ class Supervisor:
         self,
         config: SupervisorConfig | None = None,
         *,
-        name: str = "supervisor",
+        name: str | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.config = config if config is not None else SupervisorConfig()
-        self.name = name
+        self.name = name if name is not None else self.config.name
         self._clock: Clock = clock if clock is not None else MonotonicClock()
         self._specs: list[ChildSpec] = []
         self._restarts: dict[str, int] = {}
