@@ -10,10 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from weftc.codegen import records
+
 if TYPE_CHECKING:
     from weftc.codegen.lower import FnLowerer
+    from weftc.syntax import ast
 
 Lowering = Callable[["FnLowerer", list[str]], str]
+# A generic free function whose type argument Python needs as a value: it
+# also gets the call (for its written or checked type arguments).
+TypedLowering = Callable[["FnLowerer", "ast.Call", list[str]], str]
 
 
 def _support(low: FnLowerer, name: str) -> str:
@@ -28,7 +34,8 @@ def _supervisor_config(strategy: str) -> Lowering:
     def make(low: FnLowerer, a: list[str]) -> str:
         cfg = low.imports.need("weft.supervisor", "SupervisorConfig")
         strat = low.imports.need("weft.supervisor", "Strategy")
-        return f"{cfg}(strategy={strat}.{strategy})"
+        name = f", name={a[0]}" if a else ""
+        return f"{cfg}(strategy={strat}.{strategy}{name})"
     return make
 
 
@@ -66,6 +73,19 @@ def _contains(low: FnLowerer, a: list[str]) -> str:
 
 def _copy(low: FnLowerer, a: list[str]) -> str:
     return f"{a[0]}[:]"
+
+
+def _duration(ctor: str) -> Lowering:
+    """`Duration.from_*` builds `weft.verum_time.Duration` (core.time is intrinsic)."""
+    def make(low: FnLowerer, a: list[str]) -> str:
+        return f"{low.imports.need('weft.verum_time', 'Duration')}.{ctor}({a[0]})"
+    return make
+
+
+def _method(name: str) -> Lowering:
+    def call(low: FnLowerer, a: list[str]) -> str:
+        return f"{a[0]}.{name}({', '.join(a[1:])})"
+    return call
 
 
 METHODS: dict[str, Lowering] = {
@@ -113,6 +133,9 @@ METHODS: dict[str, Lowering] = {
     "core.prelude.Map.clone": lambda low, a: f"dict({a[0]})",
     "core.prelude.Shared.clone": _same,
     "core.prelude.Heap.clone": _same,
+    "core.time.Duration.as_nanos": _method("as_nanos"),
+    "core.time.Duration.as_millis": _method("as_millis"),
+    "core.time.Duration.as_secs": _method("as_secs"),
 }
 
 STATIC: dict[str, Lowering] = {
@@ -123,6 +146,9 @@ STATIC: dict[str, Lowering] = {
     "core.prelude.Map.new": lambda low, a: "{}",
     "core.prelude.Shared.new": _same,
     "core.prelude.Heap.new": _same,
+    "core.time.Duration.from_nanos": _duration("from_nanos"),
+    "core.time.Duration.from_millis": _duration("from_millis"),
+    "core.time.Duration.from_secs": _duration("from_secs"),
     "core.runtime.supervisor.SupervisorConfig.one_for_one": _supervisor_config("ONE_FOR_ONE"),
     "core.runtime.supervisor.SupervisorConfig.one_for_all": _supervisor_config("ONE_FOR_ALL"),
     "core.runtime.supervisor.SupervisorConfig.rest_for_one": _supervisor_config("REST_FOR_ONE"),
@@ -134,4 +160,9 @@ FNS: dict[str, Lowering] = {
     "core.net.weft.response_ext.resp_ok":
         lambda low, a: f"{low.imports.need('weft.response', 'status')}(200)",
     "core.net.weft.response_ext.resp_with_body_text": _with_body,
+}
+
+# Generic `@intrinsic` free functions that take their type argument at run time.
+TYPED_FNS: dict[str, TypedLowering] = {
+    "core.net.weft.json_extractor.extract_json": records.extract_json,
 }

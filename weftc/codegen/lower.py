@@ -23,8 +23,10 @@ from weftc.codegen.context import Gen, Imports, Unsupported, py_name
 from weftc.codegen.intrinsics import FNS as _INTRINSIC_FNS
 from weftc.codegen.intrinsics import METHODS as _INTRINSIC_METHODS
 from weftc.codegen.intrinsics import STATIC as _INTRINSIC_STATIC
+from weftc.codegen.intrinsics import TYPED_FNS as _INTRINSIC_TYPED_FNS
 from weftc.codegen.predicates import UnsupportedPredicate, imports_of, predicate_python
 from weftc.codegen.pytypes import annotation
+from weftc.codegen.records import RECORD_BUILDERS, record_pattern
 from weftc.codegen.semtypes import is_bytes, sem_annotation
 from weftc.codegen.symbols import Method
 from weftc.modules import Symbol
@@ -308,6 +310,8 @@ class FnLowerer:
             case ast.TuplePat(elements=elems):
                 subs = [self.pattern(a) for a in elems]
                 return f"({', '.join(s for s, _ in subs)},)", [b for _, bs in subs for b in bs]
+            case ast.RecordPat():
+                return record_pattern(self, p)
             case ast.OrPat(alternatives=alts):
                 subs = [self.pattern(a) for a in alts]
                 if any(bs for _, bs in subs):
@@ -595,6 +599,9 @@ class FnLowerer:
             if sym is not None and sym.qualified in self.gen.user_fns \
                     and sym.qualified not in self.gen.contexts:
                 return f"{self.user_fn_ref(sym)}({self.args(e.args)})"
+            typed = _INTRINSIC_TYPED_FNS.get(sym.qualified) if sym is not None else None
+            if typed is not None:
+                return typed(self, e, [self.expr(a) for a in e.args])
             special = _INTRINSIC_FNS.get(sym.qualified) if sym is not None else None
             if special is not None:
                 return special(self, [self.expr(a) for a in e.args])
@@ -794,6 +801,8 @@ class FnLowerer:
             return f"{replace}({', '.join([self.expr(e.base), *fields])})"
         if sym.qualified in self.gen.user_types:
             cls = self.imports.need(self.gen.package + ".types", self.gen.user_types[sym.qualified])
+        elif sym.qualified in RECORD_BUILDERS:
+            cls = self.imports.target(RECORD_BUILDERS[sym.qualified])
         else:
             binding = self.gen.symbols.type_binding(sym)
             if binding is None or binding.python is None:
