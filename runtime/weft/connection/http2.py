@@ -22,6 +22,9 @@ How it works:
   transport closes; other connections are untouched.
 - `begin_shutdown()` sends GOAWAY(NO_ERROR) and closes once the open streams
   have finished; `abort()` drops everything.
+- An RFC 8441 extended CONNECT (`TunnelRequested`) goes to
+  `weft.connection.h2_websocket`, created on a connection's first such
+  stream; the hooks below are on paths an ordinary request never takes.
 
 Integration: use it as a protocol factory for a listener that only speaks
 HTTP/2, or hand it an accepted connection with `take_over(transport,
@@ -39,7 +42,7 @@ from collections import deque
 from collections.abc import AsyncIterable, Callable
 from email.utils import formatdate
 from types import CoroutineType
-from typing import Any, Final, cast, final
+from typing import TYPE_CHECKING, Any, Final, cast, final
 
 from weft.connection.context import ServerStats
 from weft.connection.eager import Resumed
@@ -59,8 +62,12 @@ from weft.protocols.http2 import (
     WindowOpened,
     WithTrailers,
 )
+from weft.protocols.http2.events import TunnelRequested
 from weft.transport.tls import ALPN_H2, PEER_CERT_KEY, PeerCert, peer_certificate_info
 from weft.types import Service
+
+if TYPE_CHECKING:
+    from weft.connection.h2_websocket import H2WebSockets
 
 __all__ = ["Http2Connection", "is_h2_preface", "negotiated_h2"]
 
@@ -129,7 +136,7 @@ class Http2Connection(asyncio.Protocol):
 
     __slots__ = ("_closing", "_core", "_limits", "_loop", "_nursery", "_on_close", "_peer",
                  "_peer_cert", "_scheme", "_service", "_stats", "_streams", "_timer",
-                 "_transport", "_write_paused")
+                 "_transport", "_tunnels", "_write_paused")
 
     def __init__(self, service: Service, limits: Http2Limits | None = None, *,
                  stats: ServerStats | None = None,
@@ -149,6 +156,7 @@ class Http2Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._write_paused = False
         self._closing = True
+        self._tunnels: H2WebSockets | None = None
 
     # ------------------------------------------------------------- lifecycle
 
@@ -189,6 +197,8 @@ class Http2Connection(asyncio.Protocol):
         if self._streams:
             self._stats.requests_in_flight -= len(self._streams)
             self._streams.clear()
+        if self._tunnels is not None:
+            self._tunnels.lost()
         on_close, self._on_close = self._on_close, None
         if on_close is not None:
             on_close()
@@ -198,6 +208,8 @@ class Http2Connection(asyncio.Protocol):
         core = self._core
         if core is None or self._closing:
             return
+        if self._tunnels is not None:
+            self._tunnels.shutdown()  # close frames first, so they precede the GOAWAY
         core.drain()
         self._flush()
         if not self._streams:
@@ -249,6 +261,8 @@ class Http2Connection(asyncio.Protocol):
                 self._on_cancelled(ev.stream_id)  # type: ignore[union-attr]
             elif kind is ConnectionEnded:
                 self._on_ended(ev)  # type: ignore[arg-type]
+            elif kind is TunnelRequested:
+                self._on_tunnel(ev)  # type: ignore[arg-type]
             if self._closing:
                 return
         self._flush()
@@ -263,9 +277,19 @@ class Http2Connection(asyncio.Protocol):
         self._stats.requests_total += 1
         self._stats.requests_in_flight += 1
 
+    def _on_tunnel(self, ev: TunnelRequested) -> None:
+        tunnels = self._tunnels
+        if tunnels is None:
+            from weft.connection.h2_websocket import H2WebSockets
+            assert self._loop is not None
+            tunnels = self._tunnels = H2WebSockets(self, self._loop)
+        tunnels.open(ev)
+
     def _on_data(self, ev: RequestData) -> None:
         stream = self._streams.get(ev.stream_id)
         if stream is None or stream.parts is None:
+            if self._tunnels is not None:
+                self._tunnels.data(ev.stream_id, ev.data)
             return
         stream.body_bytes += len(ev.data)
         if stream.body_bytes > self._limits.max_body_bytes:
@@ -281,7 +305,9 @@ class Http2Connection(asyncio.Protocol):
             return
         stream.request_ended = True
         parts = stream.parts
-        if parts is None:  # already answered (413)
+        if parts is None:  # already answered (413), or a tunnel
+            if self._tunnels is not None and self._tunnels.ended(sid):
+                return
             if stream.end_sent:
                 self._finish(sid, stream)
             return
@@ -297,6 +323,8 @@ class Http2Connection(asyncio.Protocol):
         if stream.task is not None:
             stream.task.cancel()
         self._wake(stream)
+        if self._tunnels is not None:
+            self._tunnels.reset(sid)
         self._after_stream()
 
     def _on_window(self, sid: int) -> None:

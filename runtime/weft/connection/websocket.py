@@ -23,6 +23,7 @@ How it works:
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,6 +40,8 @@ from weft.protocols.websocket import (
     check_upgrade,
 )
 
+# `WsState` and `WsMessage` (targets of core.net.weft.websocket) are left
+# out until tests/weft/http2/test_h2_exports.py pins them.
 __all__ = ["Broadcast", "WsClosed", "WsHandler", "WsProtocol", "WsRoute", "WsRoutes",
            "WsSession", "is_websocket_upgrade", "upgrade"]
 
@@ -55,6 +58,21 @@ class WsClosed(Exception):
 
 
 WsHandler = Callable[["WsSession"], Awaitable[None]]
+
+#: one whole received message: text or binary
+WsMessage = str | bytes
+
+
+@enum.unique
+class WsState(enum.Enum):
+    """Our side of the closing handshake (what `core.net.weft.websocket`'s
+    contracts track): OPEN until we send a close frame, CLOSING until the
+    peer's close frame arrives (or the socket ends), then CLOSED. A close
+    the peer starts goes straight to CLOSED once answered."""
+
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
 
 
 @final
@@ -85,6 +103,31 @@ class WsSession:
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Send a close frame and wait (bounded) for the client's answer."""
         await self._proto.close(code, reason)
+
+    async def receive(self) -> WsMessage | None:
+        """The next whole message, or None once the socket is closed (the
+        shape `core.net.weft.websocket`'s `recv` has)."""
+        try:
+            return await self._proto.recv()
+        except WsClosed:
+            return None
+
+    def begin_close(self, code: int = 1000, reason: str = "") -> None:
+        """Send a close frame now (OPEN -> CLOSING), without waiting."""
+        self._proto.begin_close(code, reason)
+
+    async def wait_closed(self) -> None:
+        """Wait (at most `close_timeout`) for the peer's close frame after
+        ours, then close the connection (CLOSING -> CLOSED)."""
+        await self._proto.wait_closed()
+
+    @property
+    def state(self) -> WsState:
+        return self._proto.state
+
+    @property
+    def path(self) -> str:
+        return self.request.path
 
     def try_send(self, data: str | bytes, max_buffered: int) -> bool:
         """Send without waiting unless `max_buffered` bytes already wait in
@@ -202,13 +245,22 @@ class WsProtocol(asyncio.Protocol):
         answers (or after `close_timeout`)."""
         if self.closed or self._transport is None or self._nursery.closed:
             return
-        self._nursery.start(self.close(1001, "server shutting down"))
+        self.begin_close(1001, "server shutting down")
+        self._nursery.start(self.wait_closed())
 
     @property
     def idle(self) -> bool:
         """A session is never idle until it is closed: shutting it down ends
         a conversation, so it is always asked politely (`begin_shutdown`)."""
         return self.closed
+
+    @property
+    def state(self) -> WsState:
+        if not self.closed:
+            return WsState.OPEN
+        if self._transport is not None and not self._peer_closed.done():
+            return WsState.CLOSING
+        return WsState.CLOSED
 
     # ----------------------------------------------------------------- input
 
@@ -286,14 +338,26 @@ class WsProtocol(asyncio.Protocol):
         self._write(self._core.data_to_send())
 
     async def close(self, code: int, reason: str) -> None:
+        self.begin_close(code, reason)
+        await self.wait_closed()
+
+    def begin_close(self, code: int, reason: str) -> bool:
+        """Send our close frame now, without waiting; False if the session
+        was closing or closed already (then nothing is sent)."""
+        if self._transport is None or self.closed:
+            return False
+        self.closed = True
+        self.close_code = code
+        self._core.close(code, reason)
+        self._write(self._core.data_to_send())
+        self._wake_reader()
+        return True
+
+    async def wait_closed(self) -> None:
+        """Wait at most `close_timeout` for the peer's close frame, then
+        close the transport."""
         if self._transport is None:
             return
-        if not self.closed:
-            self.closed = True
-            self.close_code = code
-            self._core.close(code, reason)
-            self._write(self._core.data_to_send())
-            self._wake_reader()
         if not self._peer_closed.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self._peer_closed),

@@ -19,6 +19,9 @@ How this works:
   opened after it are refused.
 - Time arrives as `now`; `next_deadline()` and `on_timer(now)` implement the
   idle and SETTINGS-ack timeouts.
+- SETTINGS_ENABLE_CONNECT_PROTOCOL=1 is advertised; an extended CONNECT
+  (RFC 8441, a HEADERS block with `:protocol`) is reported as
+  `TunnelRequested` instead of `RequestStarted`, for WebSocket over HTTP/2.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from weft.protocols.http2.events import (
     RequestStarted,
     RequestTrailers,
     StreamCancelled,
+    TunnelRequested,
     WindowOpened,
 )
 from weft.protocols.http2.frames import FrameScanner
@@ -101,6 +105,7 @@ class H2Core:
             SettingCodes.INITIAL_WINDOW_SIZE: limits.initial_window_size,
             SettingCodes.MAX_FRAME_SIZE: limits.max_frame_size,
             SettingCodes.HEADER_TABLE_SIZE: limits.hpack_table_size,
+            SettingCodes.ENABLE_CONNECT_PROTOCOL: 1,  # RFC 8441 (WebSocket over HTTP/2)
         })
         conn.max_inbound_frame_size = limits.max_frame_size
         conn.decoder.max_header_list_size = limits.max_header_list_size
@@ -215,7 +220,7 @@ class H2Core:
                 or len(self._active) >= self._limits.max_concurrent_streams:
             self._refuse(sid, ErrorCodes.REFUSED_STREAM, now, out)
             return
-        method = path = scheme = None
+        method = path = scheme = protocol = None
         authority: str | None = None
         headers: list[tuple[str, str]] = []
         for name, value in ev.headers or ():
@@ -228,16 +233,22 @@ class H2Core:
                     scheme = _text(value)
                 elif name == b":authority":
                     authority = _text(value)
+                elif name == b":protocol":
+                    protocol = _text(value)
             else:
                 headers.append((_text(name), _text(value)))
         if method is None or path is None:
-            # CONNECT (no :path) and extended CONNECT are not served here.
+            # Plain CONNECT (no :path) is not served here.
             self._refuse(sid, ErrorCodes.PROTOCOL_ERROR, now, out)
             return
         if authority is not None and not any(k == "host" for k, _ in headers):
             headers.append(("host", authority))
         target, sep, query = path.partition("?")
         self._active.add(sid)
+        if protocol is not None:  # h2 checked it comes with CONNECT, :scheme and :path
+            out.append(TunnelRequested(sid, protocol, target, query if sep else None,
+                                       scheme or "https", authority, headers))
+            return
         out.append(RequestStarted(sid, method, target, query if sep else None,
                                   scheme or "https", authority, headers))
 

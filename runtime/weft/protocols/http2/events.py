@@ -23,6 +23,20 @@ class RequestStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class TunnelRequested:
+    """An RFC 8441 extended CONNECT (`:method CONNECT` with `:protocol`): the
+    stream stays open both ways once answered with 2xx; no `RequestEnded`."""
+
+    stream_id: int
+    protocol: str
+    path: str
+    raw_query: str | None
+    scheme: str
+    authority: str | None
+    headers: list[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
 class RequestData:
     stream_id: int
     data: bytes
@@ -68,4 +82,4 @@ class ConnectionEnded:
 
 
 Event = (RequestStarted | RequestData | RequestEnded | RequestTrailers | StreamCancelled
-         | WindowOpened | ConnectionEnded)
+         | WindowOpened | ConnectionEnded | TunnelRequested)

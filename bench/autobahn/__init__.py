@@ -1,0 +1,1 @@
+"""Autobahn|Testsuite conformance run for weft's WebSocket server."""
