@@ -23,6 +23,7 @@ from weftc.codegen.render import render
 from weftc.codegen.symbols import SymbolTable
 from weftc.diagnostics import Diagnostic
 from weftc.modules import Program
+from weftc.resolve.symbols import LocalSym
 from weftc.syntax import ast
 from weftc.typecheck.checked import CheckedProgram
 
@@ -64,6 +65,12 @@ def generate(program: Program, version: str, *, is_async: IsAsync = declared_asy
     declare(gen)
     find_handlers(gen)
     parts = Parts()
+    # A helper imported into a module must not share a name with a local or
+    # parameter of its functions (`fn page(text: Text)` calling `Response.ok`,
+    # which lowers to weft's `text`): such helpers are imported under an alias.
+    local_names = _local_names(checked, program)
+    for imports in (parts.app_imports, parts.types_imports, parts.contexts_imports):
+        imports.taken.update(local_names)
     emit_types(gen, parts, is_async)
     emit_contexts(gen, parts)
     emit_app(gen, parts, is_async)
@@ -112,3 +119,12 @@ def _main_start(lines: list[str]) -> int:
 
 def _imports(imports: Imports, package: str, module: str) -> list[str]:
     return imports.lines(skip_module=f"{package}.{module}")
+
+
+def _local_names(checked: CheckedProgram | None, program: Program) -> set[str]:
+    """Python names of every local and parameter bound in the user's modules."""
+    if checked is None:
+        return set()
+    user_files = {m.source.name for m in program.modules.values() if not m.is_stdlib}
+    return {py_name(sym.name) for sym in checked.symbols.values()
+            if isinstance(sym, LocalSym) and sym.span.file in user_files}
