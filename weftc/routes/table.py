@@ -21,7 +21,10 @@ from weftc.typecheck.checked import CheckedProgram
 from weftc.types import Type
 
 VERBS = {"get": "GET", "post": "POST", "put": "PUT", "delete": "DELETE", "patch": "PATCH",
-         "head": "HEAD", "options": "OPTIONS"}
+         "head": "HEAD", "options": "OPTIONS",
+         # a WebSocket route is a GET (the upgrade, or RFC 8441's CONNECT mapped
+         # onto it): it clashes with a GET route on the same path
+         "ws": "GET"}
 
 
 @dataclass(frozen=True, slots=True)
