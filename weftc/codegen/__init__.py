@@ -94,7 +94,8 @@ def generate(program: Program, version: str, *, is_async: IsAsync = declared_asy
                                          body=parts.contexts, **common),
         f"{package}/app.py": render("app.py.j2", imports=_imports(app_imports, package, "app"),
                                     body=parts.app[:main_start], main=parts.app[main_start:],
-                                    endpoints=parts.endpoints, routes=gen.routes, **common),
+                                    endpoints=parts.endpoints,
+                                    routes=_served_routes(gen, checked), **common),
         f"{package}/_support.py": render("_support.py.j2", **common),
         f"{package}/__main__.py": render("__main__.py.j2",
                                          written_bind=repr(binds[0]) if len(binds) == 1 else "None",
@@ -128,3 +129,16 @@ def _local_names(checked: CheckedProgram | None, program: Program) -> set[str]:
     user_files = {m.source.name for m in program.modules.values() if not m.is_stdlib}
     return {py_name(sym.name) for sym in checked.symbols.values()
             if isinstance(sym, LocalSym) and sym.span.file in user_files}
+
+
+def _served_routes(gen: Gen, checked: CheckedProgram | None) -> list[tuple[str, str, str, str]]:
+    """The route table a reader of `app.py` sees: stage 7's static table (full
+    paths with `nest` prefixes, WebSocket routes too), else what lowering saw."""
+    from weftc.routes.table import route_table
+
+    if checked is not None:
+        table = [(r.method, r.path, r.handler_name, gen.where(r.span))
+                 for r in route_table(checked)]
+        if table:
+            return table
+    return gen.routes

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weftc.diagnostics import Diagnostic, Label, error, warning
-from weftc.routes import Route, route_table
+from weftc.routes.table import Route, route_table
 from weftc.source import Span
 from weftc.syntax import ast
 from weftc.syntax.traverse import child_nodes
