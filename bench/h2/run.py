@@ -3,12 +3,17 @@ would pick instead, side by side in one run.
 
     python bench/h2/run.py            # full: h2load -n 200000, 3 runs each
     python bench/h2/run.py --quick    # proves the harness works (small counts)
+    python bench/h2/run.py --h2c-only -n 20000   # only 1.; 2. and 3. kept from
+                                                 # the last results.json
 
 1. h2c throughput: `h2load -c 16 -m 32 -n N` (prior knowledge) against weft
    (examples/python/hello.py), hypercorn (uvloop worker, its per-connection
    request cap `keep_alive_max_requests` raised, see hypercorn.toml) and
    granian (`--http 2`, 1 worker, 1 runtime thread). Each server is pinned
    to core 0 with `taskset -c 0`, h2load to core 1; median of the runs.
+   Also the server's CPU time per request (user + system, summed over every
+   process of the server's session, from /proc): unlike req/s it does not
+   depend on how much of its core the server got on a shared machine.
 2. TLS 1.3 latency: connect + handshake time, full and resumed (session
    ticket), median of `clients.py tls` samples (client on core 1).
 3. WebSocket echo round trip p50/p99: weft's `/ws/echo` against the
@@ -94,9 +99,24 @@ def pinned(core: str, argv: list[str]) -> list[str]:
     return ["taskset", "-c", core, *argv] if shutil.which("taskset") else argv
 
 
+def session_cpu(sid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of
+    session `sid` (the server and any workers it forked); 0.0 without /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # fields after "comm": state ppid pgrp session ...
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def running(argv: tuple[str, ...], cwd: Path, certs: tuple[str, str]) -> Iterator[int]:
-    """Start a server on a free port (pinned to the server core); yield the port."""
+def running(argv: tuple[str, ...], cwd: Path, certs: tuple[str, str]) -> Iterator[tuple[int, int]]:
+    """Start a server on a free port (pinned to the server core); yield the
+    port and the server's session id (see `session_cpu`)."""
     port = free_port()
     cmd = [a.format(py=sys.executable, host="127.0.0.1", port=port, repo=REPO,
                     cert=certs[0], key=certs[1]) for a in argv]
@@ -113,7 +133,7 @@ def running(argv: tuple[str, ...], cwd: Path, certs: tuple[str, str]) -> Iterato
                 raise RuntimeError(f"{cmd[:4]} did not start: {log.read()[-2000:]!r}")
             time.sleep(0.1)
         time.sleep(0.3)
-        yield port
+        yield port, proc.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -164,17 +184,23 @@ def bench_h2c(certs: tuple[str, str], n: int, runs: int) -> dict[str, Any]:
             continue
         samples = []
         try:
-            with running(peer.h2c, peer.cwd, certs) as port:
+            with running(peer.h2c, peer.cwd, certs) as (port, sid):
                 h2load(port, max(n // 10, 500))  # warm-up
                 for _ in range(runs):
-                    samples.append(h2load(port, n))
+                    before = session_cpu(sid)
+                    sample = h2load(port, n)
+                    sample["cpu_us"] = (session_cpu(sid) - before) * 1e6 / n
+                    samples.append(sample)
         except (RuntimeError, subprocess.SubprocessError) as exc:
             out[peer.name] = {"error": str(exc)[:500]}
             continue
         rps = [s["rps"] for s in samples]
+        cpu = [s["cpu_us"] for s in samples]
         out[peer.name] = {"rps_median": statistics.median(rps), "rps": rps,
+                          "cpu_us_median": statistics.median(cpu), "cpu_us": cpu,
                           "failed": sum(int(s["failed"]) for s in samples), "note": peer.note}
-        print(f"h2c {peer.name:10} {statistics.median(rps):10.0f} req/s  {rps}", flush=True)
+        print(f"h2c {peer.name:10} {statistics.median(rps):10.0f} req/s  {rps}  "
+              f"{statistics.median(cpu):.1f} us CPU/request", flush=True)
     return out
 
 
@@ -184,7 +210,7 @@ def bench_tls(certs: tuple[str, str], count: int) -> dict[str, Any]:
         if peer.tls is None:
             continue
         try:
-            with running(peer.tls, peer.cwd, certs) as port:
+            with running(peer.tls, peer.cwd, certs) as (port, _):
                 client("tls", "--port", str(port), "--count", str(max(count // 10, 5)))  # warm-up
                 result = client("tls", "--port", str(port), "--count", str(count))
         except (RuntimeError, subprocess.SubprocessError) as exc:
@@ -202,7 +228,7 @@ def bench_ws(certs: tuple[str, str], count: int) -> dict[str, Any]:
     for name, argv, path in WS_PEERS:
         cwd = REPO if name == "weft" else HERE / "apps"
         try:
-            with running(argv, cwd, certs) as port:
+            with running(argv, cwd, certs) as (port, _):
                 result = client("ws", "--url", f"ws://127.0.0.1:{port}{path}",
                                 "--count", str(count))
         except (RuntimeError, subprocess.SubprocessError) as exc:
@@ -225,18 +251,32 @@ def render(results: dict[str, Any]) -> str:
     lines = [BEGIN, "## HTTP/2, TLS and WebSocket (bench/h2/run.py)", "",
              f"{meta['mode']} run, {meta['date']}, {meta['machine']}; servers on core "
              f"{SERVER_CORE}, clients on core {CLIENT_CORE}. Ratios are weft / peer "
-             "(> 1 means weft is faster for throughput).", "",
+             "(> 1 means weft is faster for throughput)."
+             + (f" Load average (1/5/15 min) {meta['load_before']} before, "
+                f"{meta['load_after']} after: other work shared the machine."
+                if meta.get("load_before") else ""), "",
              f"### h2c throughput: `h2load -c 16 -m 32 -n {meta['n']}`, median of {meta['runs']}",
-             "", "| server | req/s (median) | runs | failed | weft / server | setup |",
-             "|---|---:|---|---:|---:|---|"]
+             "", "Server CPU µs/request is user + system time of the server's processes "
+             "divided by requests (lower is better; it does not depend on how much of its "
+             "core the server got). The weft / server ratio is req/s over req/s, then "
+             "CPU over CPU.", "",
+             "| server | req/s (median) | runs | failed | CPU µs/request | weft / server | setup |",
+             "|---|---:|---|---:|---:|---:|---|"]
     h2c = results["h2c"]
     weft_rps = h2c.get("weft", {}).get("rps_median")
+    weft_cpu = h2c.get("weft", {}).get("cpu_us_median")
     for name, row in h2c.items():
         if "error" in row:
-            lines.append(f"| {name} | error | | | | {row['error'][:80]} |")
+            lines.append(f"| {name} | error | | | | | {row['error'][:80]} |")
             continue
+        cpu = row.get("cpu_us_median")
+        cpu_text = f"{cpu:.1f}" if cpu else "n/a"
         lines.append(f"| {name} | {row['rps_median']:.0f} | {', '.join(f'{r:.0f}' for r in row['rps'])}"
-                     f" | {row['failed']} | {_ratio(weft_rps, row['rps_median'])} | {row['note']} |")
+                     f" | {row['failed']} | {cpu_text} | {_ratio(weft_rps, row['rps_median'])}, "
+                     f"{_ratio(cpu, weft_cpu)} CPU | {row['note']} |")
+    if meta.get("kept_from"):
+        lines += ["", f"TLS and WebSocket below: kept from the {meta['kept_from']} run "
+                  "(this one was `--h2c-only`)."]
     lines += ["", f"### TLS 1.3 connect + handshake latency (median of {meta['tls_count']}; "
               "lower is better)", "",
               "| server | full handshake ms | resumed ms | resumed / attempted |",
@@ -267,27 +307,43 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts, one run")
     parser.add_argument("-n", type=int, default=None, help="h2load requests per run")
+    parser.add_argument("--h2c-only", action="store_true",
+                        help="run only the h2load comparison; keep TLS and WebSocket "
+                             "results from the last results.json")
+    parser.add_argument("--runs", type=int, default=None, help="h2load runs per server")
     args = parser.parse_args(argv)
     for tool in ("h2load", "openssl"):
         if shutil.which(tool) is None:
             print(f"{tool} is needed", file=sys.stderr)
             return 2
     n = args.n or (5_000 if args.quick else 200_000)
-    runs = 1 if args.quick else 3
+    runs = args.runs or (1 if args.quick else 3)
+    previous: dict[str, Any] = {}
+    if args.h2c_only:
+        previous = json.loads((HERE / "results.json").read_text())
     tls_count = 30 if args.quick else 300
     ws_count = 300 if args.quick else 5_000
     with tempfile.TemporaryDirectory() as tmp:
         certs = make_certs(Path(tmp))
         results: dict[str, Any] = {
-            "meta": {"mode": "quick" if args.quick else "full",
+            "meta": {"mode": "quick" if args.quick else "h2c-only" if args.h2c_only else "full",
+                     "load_before": [round(x, 2) for x in os.getloadavg()],
                      "date": time.strftime("%Y-%m-%d %H:%M:%S"),
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                                 f"Python {platform.python_version()}",
                      "n": n, "runs": runs, "tls_count": tls_count, "ws_count": ws_count},
             "h2c": bench_h2c(certs, n, runs),
-            "tls": bench_tls(certs, tls_count),
-            "websocket": bench_ws(certs, ws_count),
         }
+        if args.h2c_only:
+            meta = results["meta"]
+            meta["kept_from"] = previous["meta"].get("kept_from") or previous["meta"]["date"]
+            meta["tls_count"] = previous["meta"]["tls_count"]
+            meta["ws_count"] = previous["meta"]["ws_count"]
+            results["tls"], results["websocket"] = previous["tls"], previous["websocket"]
+        else:
+            results["tls"] = bench_tls(certs, tls_count)
+            results["websocket"] = bench_ws(certs, ws_count)
+    results["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_section(render(results))
     print(f"wrote {HERE / 'results.json'} and the h2 section of {RESULTS_MD}")

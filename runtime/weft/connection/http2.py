@@ -540,7 +540,7 @@ class Http2Connection(asyncio.Protocol):
         if not outbox and stream.end_queued and not stream.end_sent:
             if stream.trailers_out is not None:
                 try:
-                    core.send_headers(sid, stream.trailers_out, end_stream=True)
+                    core.send_headers(sid, stream.trailers_out, end_stream=True, trailers=True)
                 except ValueError as exc:
                     logger.error("invalid response trailers", exc_info=exc)
                     core.reset(sid, _INTERNAL_ERROR)

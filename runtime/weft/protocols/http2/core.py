@@ -19,6 +19,10 @@ How this works:
   opened after it are refused.
 - Time arrives as `now`; `next_deadline()` and `on_timer(now)` implement the
   idle and SETTINGS-ack timeouts.
+- Header fields are normalised and checked by `fields` (h2's own passes are
+  off), and HPACK goes through the memo codecs of `hpack_cache`. Identical
+  request heads are parsed once (a small per-connection memo), and so are
+  identical response heads.
 - SETTINGS_ENABLE_CONNECT_PROTOCOL=1 is advertised; an extended CONNECT
   (RFC 8441, a HEADERS block with `:protocol`) is reported as
   `TunnelRequested` instead of `RequestStarted`, for WebSocket over HTTP/2.
@@ -42,7 +46,7 @@ from h2.events import (
     TrailersReceived,
     WindowUpdated,
 )
-from h2.exceptions import ProtocolError, StreamClosedError
+from h2.exceptions import FlowControlError, ProtocolError, StreamClosedError
 from h2.settings import SettingCodes, Settings
 from hyperframe.frame import GoAwayFrame
 
@@ -57,13 +61,16 @@ from weft.protocols.http2.events import (
     TunnelRequested,
     WindowOpened,
 )
+from weft.protocols.http2.fields import FieldError, request_fields, response_fields
 from weft.protocols.http2.frames import FrameScanner
 from weft.protocols.http2.guard import RapidResetGuard
+from weft.protocols.http2.hpack_cache import MemoDecoder, MemoEncoder
 from weft.protocols.http2.limits import Http2Limits
 
 _STREAM_CEILING: Final = 2**31 - 1
 _MAX_CONCURRENT: Final = int(SettingCodes.MAX_CONCURRENT_STREAMS)
 _SETTINGS_FRAME: Final = 0x4
+_MIN_FRAME: Final = 16_384  # SETTINGS_MAX_FRAME_SIZE can only be larger
 
 Header = tuple[bytes, bytes]
 
@@ -86,19 +93,64 @@ def _text(value: bytes) -> str:
     return value.decode("latin-1")
 
 
+#: method, target, query, scheme, authority, protocol, regular fields; all
+#: None but the fields when the head has no :method or :path (plain CONNECT)
+_Head = tuple[str | None, str, str | None, str, str | None, str | None,
+              tuple[tuple[str, str], ...]]
+# Identical request heads are parsed once per connection: at most _HEADS of
+# them, each at most _HEAD_FIELDS fields and _HEAD_BYTES bytes. Response heads
+# (built by us, not the peer) are memoised with the same count bounds.
+_HEADS: Final = 16
+_HEAD_FIELDS: Final = 32
+_HEAD_BYTES: Final = 2048
+
+
+def _parse_head(fields: list[Header]) -> _Head:
+    """Split a checked request head into pseudo-fields and text fields."""
+    method = path = scheme = protocol = authority = None
+    headers: list[tuple[str, str]] = []
+    for name, value in fields:
+        if name[:1] == b":":
+            if name == b":method":
+                method = _text(value)
+            elif name == b":path":
+                path = _text(value)
+            elif name == b":scheme":
+                scheme = _text(value)
+            elif name == b":authority":
+                authority = _text(value)
+            elif name == b":protocol":
+                protocol = _text(value)
+        else:
+            headers.append((_text(name), _text(value)))
+    if method is None or path is None:
+        return (None, "", None, "", None, None, ())
+    if authority is not None and not any(k == "host" for k, _ in headers):
+        headers.append(("host", authority))
+    target, sep, query = path.partition("?")
+    return (method, target, query if sep else None, scheme or "https", authority, protocol,
+            tuple(headers))
+
+
 @final
 class H2Core:
     """See the module docstring. `secure` only sets the default `:scheme`."""
 
-    __slots__ = ("_active", "_closed", "_conn", "_drain_last", "_guard", "_last_activity",
-                 "_limits", "_out", "_scanner", "_settings_deadline")
+    __slots__ = ("_active", "_closed", "_conn", "_drain_last", "_guard", "_heads",
+                 "_heads_out", "_last_activity", "_limits", "_out", "_scanner", "_settings_deadline")
 
     def __init__(self, limits: Http2Limits, now: float) -> None:
         self._limits = limits
+        # Header fields are normalised and validated by `fields` instead of
+        # h2 (same rules, one pass); h2 still checks everything else.
         config = H2Configuration(client_side=False, header_encoding=None,
-                                 validate_inbound_headers=True,
-                                 normalize_inbound_headers=True)
+                                 validate_inbound_headers=False,
+                                 normalize_inbound_headers=False,
+                                 validate_outbound_headers=False,
+                                 normalize_outbound_headers=False)
         conn = H2Connection(config=config)
+        conn.encoder = MemoEncoder()
+        conn.decoder = MemoDecoder()
         conn.local_settings = Settings(client=False, initial_values={
             SettingCodes.MAX_CONCURRENT_STREAMS: _STREAM_CEILING,
             SettingCodes.MAX_HEADER_LIST_SIZE: limits.max_header_list_size,
@@ -118,6 +170,9 @@ class H2Core:
         self._guard = RapidResetGuard(limits.rapid_reset_rate, limits.rapid_reset_burst, now)
         #: streams reported to the adapter and not finished yet
         self._active: set[int] = set()
+        self._heads: dict[tuple[Header, ...], _Head] = {}
+        #: response heads already normalised by `response_fields`, same bounds
+        self._heads_out: dict[tuple[object, ...], list[Header]] = {}
         self._closed = False
         self._drain_last: int | None = None
         self._last_activity = now
@@ -175,7 +230,7 @@ class H2Core:
     def _translate(self, ev: object, now: float, out: list[Event]) -> None:
         active = self._active
         if isinstance(ev, RequestReceived):
-            self._start(ev, now, out)
+            self._start(ev.stream_id, ev.headers or [], now, out)
         elif isinstance(ev, DataReceived):
             sid = ev.stream_id
             if ev.flow_controlled_length:
@@ -186,9 +241,14 @@ class H2Core:
             if ev.stream_id in active:
                 out.append(RequestEnded(ev.stream_id))
         elif isinstance(ev, TrailersReceived):
+            try:
+                fields = request_fields(ev.headers or [], trailers=True)
+            except FieldError as exc:
+                out.append(self._malformed(exc, ev.stream_id))
+                return
             if ev.stream_id in active:
                 out.append(RequestTrailers(ev.stream_id, [
-                    (_text(k), _text(v)) for k, v in ev.headers or ()]))
+                    (_text(k), _text(v)) for k, v in fields]))
         elif isinstance(ev, StreamReset):
             sid = ev.stream_id
             if sid in active:
@@ -214,43 +274,40 @@ class H2Core:
             reason = (ev.additional_data or b"").decode("utf-8", "replace")
             out.append(ConnectionEnded(code, reason, True, last))
 
-    def _start(self, ev: RequestReceived, now: float, out: list[Event]) -> None:
-        sid = ev.stream_id
+    def _malformed(self, exc: FieldError, stream_id: int) -> ConnectionEnded:
+        """A malformed header block ends the connection, as h2's own
+        validation did; streams after it in the same read are not served."""
+        return self.goaway(ErrorCodes.PROTOCOL_ERROR, str(exc), stream_id)
+
+    def _start(self, sid: int, raw: list[Header], now: float, out: list[Event]) -> None:
+        heads = self._heads
+        key = tuple(raw)
+        head = heads.get(key)
+        if head is None:
+            try:
+                head = _parse_head(request_fields(raw))
+            except FieldError as exc:
+                out.append(self._malformed(exc, sid))
+                return
+            if len(key) <= _HEAD_FIELDS and sum(len(n) + len(v) for n, v in key) <= _HEAD_BYTES:
+                if len(heads) >= _HEADS:
+                    heads.clear()
+                heads[key] = head
         if (self._drain_last is not None and sid > self._drain_last) \
                 or len(self._active) >= self._limits.max_concurrent_streams:
             self._refuse(sid, ErrorCodes.REFUSED_STREAM, now, out)
             return
-        method = path = scheme = protocol = None
-        authority: str | None = None
-        headers: list[tuple[str, str]] = []
-        for name, value in ev.headers or ():
-            if name[:1] == b":":
-                if name == b":method":
-                    method = _text(value)
-                elif name == b":path":
-                    path = _text(value)
-                elif name == b":scheme":
-                    scheme = _text(value)
-                elif name == b":authority":
-                    authority = _text(value)
-                elif name == b":protocol":
-                    protocol = _text(value)
-            else:
-                headers.append((_text(name), _text(value)))
-        if method is None or path is None:
+        method, target, query, scheme, authority, protocol, headers = head
+        if method is None:
             # Plain CONNECT (no :path) is not served here.
             self._refuse(sid, ErrorCodes.PROTOCOL_ERROR, now, out)
             return
-        if authority is not None and not any(k == "host" for k, _ in headers):
-            headers.append(("host", authority))
-        target, sep, query = path.partition("?")
         self._active.add(sid)
-        if protocol is not None:  # h2 checked it comes with CONNECT, :scheme and :path
-            out.append(TunnelRequested(sid, protocol, target, query if sep else None,
-                                       scheme or "https", authority, headers))
+        if protocol is not None:  # `request_fields` checked: CONNECT, :scheme and :path
+            out.append(TunnelRequested(sid, protocol, target, query, scheme, authority,
+                                       list(headers)))
             return
-        out.append(RequestStarted(sid, method, target, query if sep else None,
-                                  scheme or "https", authority, headers))
+        out.append(RequestStarted(sid, method, target, query, scheme, authority, list(headers)))
 
     def _refuse(self, sid: int, code: ErrorCodes, now: float, out: list[Event]) -> None:
         self._conn.reset_stream(sid, code)
@@ -269,13 +326,26 @@ class H2Core:
         except (StreamClosedError, ProtocolError):
             return 0
 
-    def send_headers(self, stream_id: int, headers: list[Header], end_stream: bool) -> bool:
-        """Send a response head (or trailers); False if the stream is gone,
-        ValueError (nothing sent) if h2 rejects the fields."""
+    def send_headers(self, stream_id: int, headers: list[Header], end_stream: bool, *,
+                     trailers: bool = False) -> bool:
+        """Send a response head (or, with `trailers`, the trailers after the
+        body); False if the stream is gone, ValueError (nothing sent) if the
+        fields break RFC 9113 (`fields.response_fields`) or h2 rejects them."""
         if stream_id not in self._active or self._closed:
             return False
         try:
-            self._conn.send_headers(stream_id, headers, end_stream=end_stream)
+            key = (trailers, *headers)
+            fields = self._heads_out.get(key)
+        except TypeError:  # unhashable values: no memo
+            key, fields = None, None
+        if fields is None:
+            fields = response_fields(headers, trailers)
+            if key is not None and len(key) <= _HEAD_FIELDS:
+                if len(self._heads_out) >= _HEADS:
+                    self._heads_out.clear()
+                self._heads_out[key] = fields
+        try:
+            self._conn.send_headers(stream_id, fields, end_stream=end_stream)
         except StreamClosedError:
             self._active.discard(stream_id)
             return False
@@ -291,8 +361,19 @@ class H2Core:
         if stream_id not in self._active or self._closed:
             return -1
         conn = self._conn
+        total = len(data)
+        if 0 < total <= _MIN_FRAME:
+            # One frame (every peer accepts 16 KiB): h2 checks the windows
+            # itself and raises before changing any state if they are short.
+            try:
+                conn.send_data(stream_id, data, end_stream=end_stream)
+                return total
+            except FlowControlError:
+                pass
+            except StreamClosedError:
+                self._active.discard(stream_id)
+                return -1
         try:
-            total = len(data)
             room = min(total, conn.local_flow_control_window(stream_id))
             frame = conn.max_outbound_frame_size
             sent = 0
@@ -322,9 +403,11 @@ class H2Core:
         """The response went out completely; the slot is free again."""
         self._active.discard(stream_id)
 
-    def goaway(self, error_code: int, reason: str) -> ConnectionEnded:
-        """End the connection now with GOAWAY(`error_code`)."""
-        last = self._conn.highest_inbound_stream_id
+    def goaway(self, error_code: int, reason: str, last: int | None = None) -> ConnectionEnded:
+        """End the connection now with GOAWAY(`error_code`); `last` defaults
+        to the highest stream the client opened."""
+        if last is None:
+            last = self._conn.highest_inbound_stream_id
         if not self._closed:
             self._closed = True
             self._conn.close_connection(error_code, reason.encode()[:256], last)
