@@ -35,7 +35,7 @@ from collections.abc import AsyncIterable, Iterable
 from http import HTTPStatus
 from typing import Protocol, runtime_checkable
 
-from weft.http_types import Response
+from weft.http_types import Response, body_response
 from weft.result import Err, Ok
 
 __all__ = [
@@ -56,6 +56,13 @@ TEXT_PLAIN = "text/plain; charset=utf-8"
 TEXT_HTML = "text/html; charset=utf-8"
 APPLICATION_JSON = "application/json"
 OCTET_STREAM = "application/octet-stream"
+
+# One immutable field per common content type: the header list each response
+# gets is new (handlers may append to it), its item is shared, so building it
+# is one list and the serializer's block cache hashes the same tuple.
+_CT_TEXT = ("content-type", TEXT_PLAIN)
+_CT_JSON = ("content-type", APPLICATION_JSON)
+_CT_OCTETS = ("content-type", OCTET_STREAM)
 
 
 
@@ -143,13 +150,13 @@ def into_response(value: object) -> Response:
     if t is Response:
         return value  # type: ignore[return-value]  # exact type checked above
     if t is str:
-        return Response(200, [("content-type", TEXT_PLAIN)], value.encode("utf-8"))  # type: ignore[attr-defined]
+        return body_response(200, [_CT_TEXT], value.encode("utf-8"))  # type: ignore[attr-defined]
     if t is dict or t is list:
-        return Response(200, [("content-type", APPLICATION_JSON)], _dumps(value).encode("utf-8"))
+        return body_response(200, [_CT_JSON], _dumps(value).encode("utf-8"))
     if value is None:
-        return Response(200, [])
+        return body_response(200, [], b"")
     if t is bytes or t is bytearray or t is memoryview:
-        return Response(200, [("content-type", OCTET_STREAM)], bytes(value))  # type: ignore[call-overload]
+        return body_response(200, [_CT_OCTETS], bytes(value))  # type: ignore[call-overload]
     if t is tuple:
         return _from_tuple(value)  # type: ignore[arg-type]
     if t is Ok:

@@ -43,7 +43,7 @@ from types import CoroutineType
 from typing import Any, Final, cast, final
 
 from weft.connection.context import ConnectionContext, ServedConnection
-from weft.connection.eager import Resumed
+from weft.connection.eager import DONE, Resumed, Stepper
 from weft.connection.handoff import WsAccept
 from weft.connection.http2 import Http2Connection, is_h2_preface
 from weft.connection.nursery import Nursery
@@ -275,6 +275,8 @@ class Http1Connection(asyncio.Protocol):
                     break
                 if simple is not None:
                     self._dispatch(simple, True)  # type: ignore[arg-type]
+                    if parser.drained:
+                        break  # nothing buffered: asking again would say NEED_DATA
                     continue
             event = parser.next_event()
             kind = type(event)
@@ -319,7 +321,8 @@ class Http1Connection(asyncio.Protocol):
             if transport is not None:
                 self._stats.bytes_out += len(data)
                 transport.write(data)
-        if not self._busy and not self._closing and not self._queue and not parser.mid_message:
+        if (not self._busy and not self._closing and not self._queue
+                and (parser.drained or not parser.mid_message)):
             # the common case: idle again, keep-alive deadline from now
             deadline = self._deadline = self._loop.time() + self._keepalive
             self._deadline_kind = _IDLE
@@ -353,10 +356,37 @@ class Http1Connection(asyncio.Protocol):
         response: Any
         eager = self._eager
         try:
-            response = eager(request) if eager is not None else self._service(request)
-            if eager is None or type(response) is not Response:
-                step = response if type(response) is CoroutineType else response.__await__()
-                yielded = step.send(None)
+            if eager is not None:
+                response = eager(request)
+                if type(response) is not Response:
+                    step = response if type(response) is CoroutineType else response.__await__()
+                    yielded = step.send(None)
+            else:
+                response = self._service(request)
+                if type(response) is CoroutineType:
+                    # The common service: step it without StopIteration.
+                    ctx = self._ctx
+                    stepper = ctx.stepper
+                    if stepper is None:
+                        stepper = Stepper()  # re-entered from a service
+                    else:
+                        ctx.stepper = None
+                    try:
+                        yielded = stepper.send(response)
+                    except BaseException:
+                        ctx.stepper = Stepper()  # it ended with the service
+                        raise
+                    if yielded is DONE:
+                        ctx.stepper = stepper
+                        response = stepper.result
+                        stepper.result = None
+                    else:
+                        stepper.detached = True
+                        ctx.stepper = Stepper()
+                        step = stepper.gen
+                else:
+                    step = response.__await__()
+                    yielded = step.send(None)
         except StopIteration as done:
             response = done.value
             step = None

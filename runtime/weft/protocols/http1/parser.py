@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from typing import Final, final
 
-from weft.http_types import Headers, Request
+from weft.http_types import Headers, Request, parsed_request
 from weft.protocols.http1.events import (
     END_OF_MESSAGE,
     NEED_DATA,
@@ -81,6 +81,14 @@ _FAST_HEAD: Final = re.compile(
     r"((?:" + _PLAIN_FIELD + r")*+(?i:host):[\t\x20-\x7e\x80-\xff]*+\r\n(?:" + _PLAIN_FIELD
     + r")*+)", re.ASCII)
 _FIELD_PAIR: Final = re.compile(r"(" + _TOKEN + r"):[ \t]*+(" + _VALUE + r")[ \t]*+\r\n")
+# The same head plus its blank line: matched at the start of a head that was
+# never searched before, it frames and validates in one C call (no separate
+# search for the blank line); it can only end at the first blank line, as no
+# field line is empty.
+_FAST_FRAMED: Final = re.compile(_FAST_HEAD.pattern + r"\r\n", re.ASCII)
+# Bytes decoded at once for `_FAST_FRAMED`: pipelined heads in one read are
+# decoded together; never less than the longest head the fast path takes.
+_TEXT_WINDOW: Final = 4096
 
 _MAX_LEADING_BLANK_LINES: Final = 4
 
@@ -105,7 +113,8 @@ class Http1Parser:
     """Turns the request side of one connection into events."""
 
     __slots__ = ("_blank", "_body_seen", "_buf", "_fast_max", "_keep_alive", "_limits",
-                 "_line_seen", "_pos", "_remaining", "_scan", "_trailer_bytes", "state", "work")
+                 "_line_seen", "_pos", "_remaining", "_scan", "_text", "_text_at", "_trailer_bytes",
+                 "drained", "state", "work")
 
     def __init__(self, limits: Http1Limits | None = None) -> None:
         self._limits = limits = limits if limits is not None else Http1Limits()
@@ -122,6 +131,13 @@ class Http1Parser:
         self._body_seen = 0      # body bytes declared so far (chunked)
         self._trailer_bytes = 0
         self._keep_alive = True
+        #: `_buf[_text_at:]` decoded (a prefix of it), for the fast path;
+        #: None after every `feed`
+        self._text: str | None = None
+        self._text_at = 0
+        #: True only when the fast path consumed every buffered byte (until
+        #: the next `feed`): lets the connection skip asking for more
+        self.drained = False
         self.state = _HEAD
         self.work = 0
 
@@ -131,6 +147,8 @@ class Http1Parser:
         """Append received bytes. Copies only when a message spans feeds."""
         if not data or self.state is _CLOSED or self.state is _ERROR:
             return
+        self._text = None
+        self.drained = False
         buf = self._buf
         pos = self._pos
         if pos >= len(buf):
@@ -250,28 +268,56 @@ class Http1Parser:
                 self._buf = b""  # keep no buffer while idle
                 self._pos = self._scan = 0
             return NEED_DATA
-        scan = self._scan
-        end = buf.find(b"\r\n\r\n", scan, n)
-        if end < 0 or end + 2 - pos > self._fast_max:
-            return None
-        head = buf[pos:end + 2].decode("latin-1")
-        m = _FAST_HEAD.fullmatch(head)
-        if m is None:
-            return None
+        # A head no longer than `_fast_max` (+ its blank line) is within
+        # every limit; a longer one cannot match below.
+        stop = pos + self._fast_max + 2
+        if stop > n:
+            stop = n
+        if self._scan == pos:
+            # Never searched: frame and validate it with one match over the
+            # decoded window (decoded once per `feed` for pipelined heads).
+            # Each head gets here once with bytes beyond a few, so the scan
+            # stays linear: after a miss `_head` moves `_scan` on.
+            text = self._text
+            at = self._text_at
+            if text is None or pos < at or stop > at + len(text):
+                hi = pos + _TEXT_WINDOW
+                if hi < stop:
+                    hi = stop
+                text = self._text = (buf.decode("latin-1") if pos == 0 and n <= hi
+                                     else buf[pos:hi].decode("latin-1"))
+                at = self._text_at = pos
+                # counts the copy and, as heads do not overlap, the matches
+                # that succeed in it; a failing one is followed by `_head`
+                self.work += 2 * len(text)
+            m = _FAST_FRAMED.match(text, pos - at, stop - at)
+            if m is None:
+                return None
+            end = m.end() + at
+        else:
+            # Part of this head was searched in an earlier read: find its
+            # blank line from where the search stopped.
+            end = buf.find(b"\r\n\r\n", self._scan, stop)
+            if end < 0:
+                return None
+            end += 4
+            self.work += 2 * (end - pos)
+            m = _FAST_FRAMED.fullmatch(buf[pos:end].decode("latin-1"))
+            if m is None:
+                return None
         method, path, query, fields = m.groups()
         if method == "CONNECT":
             return None
-        self.work += end + 4 - scan
-        end += 4
         if end >= n:
             self._buf = b""
             self._pos = self._scan = 0
+            self.drained = True
         else:
             self._pos = self._scan = end
         self._line_seen = False
         self._blank = 0
         self._keep_alive = True
-        return Request(method, path, query, Headers.from_block(fields, _split_fields))
+        return parsed_request(method, path, query, fields, _split_fields)
 
     # ------------------------------------------------------------------- head
 

@@ -73,11 +73,14 @@ class _Block:
     """A cached status line plus validated handler headers, and that block
     joined with the current `date:` line (rebuilt when the clock ticks)."""
 
-    __slots__ = ("close", "data", "date", "has_date", "length", "prefix")
+    __slots__ = ("bodiless", "close", "data", "date", "has_date", "length", "prefix")
 
-    def __init__(self, data: bytes, close: bool, has_date: bool, length: int | None) -> None:
+    def __init__(self, data: bytes, close: bool, has_date: bool, length: int | None,
+                 bodiless: bool) -> None:
         self.data = data
         self.close = close
+        #: the status never carries a body (decided once per cached block)
+        self.bodiless = bodiless
         self.has_date = has_date
         self.length = length
         self.date = b""
@@ -126,7 +129,7 @@ class ResponseSerializer:
             keep_alive = False
         line = self.clock.line
         prefix = block.prefix if block.date is line else block.dated(line)
-        if status < 200 or status == 204 or status == 304:
+        if block.bodiless:
             conn = (_KEEP_ALIVE if http10 else b"") if keep_alive else _CLOSE
             return prefix + conn + b"\r\n", keep_alive
         body = response.body
@@ -202,4 +205,4 @@ def _build_block(status: int, headers: list[tuple[str, str]]) -> _Block:
         if lname == "date":
             has_date = True
         parts.append(f"{name}: {value.strip()}\r\n".encode("latin-1"))
-    return _Block(b"".join(parts), close, has_date, length)
+    return _Block(b"".join(parts), close, has_date, length, no_body_status(status))
