@@ -19,6 +19,8 @@ see a queue; the backlog then lives in socket buffers, out of their reach.
 * `codel`: `CoDelLayer` with `--limit` permits, the rest queued and dropped
   once their queueing delay stays above `--target-ms` for `--interval-ms`;
   the queue's hard bound `--queue` refuses at once beyond it (shedding);
+* `codel_shed`: `codel` behind `LoadShedLayer(max_in_flight=2 * limit)`:
+  CoDel + load shedding, the combination the issue's target names.
 * `codel_deep`: the same with the layer's default queue bound (1024), so
   CoDel's drop schedule alone has to absorb the excess.
 
@@ -39,7 +41,7 @@ from weft.layers import CoDelConfig, CoDelLayer, ConcurrencyLimitLayer, LoadShed
 from weft.router import Router
 from weft.types import Service
 
-LAYERS = ("none", "shed", "codel", "codel_deep")
+LAYERS = ("none", "shed", "codel", "codel_deep", "codel_shed")
 _BLOCK = b"\x5a" * 4096
 DEFAULT_CODEL_QUEUE = CoDelConfig().max_queue
 
@@ -77,11 +79,15 @@ def build_service(layers: str, rounds: int, limit: int, target_ms: float,
     service: Service = router
     if layers == "shed":
         service = LoadShedLayer.default().wrap(ConcurrencyLimitLayer(limit).wrap(service))
-    elif layers in ("codel", "codel_deep"):
+    elif layers in ("codel", "codel_deep", "codel_shed"):
         config = CoDelConfig(target=target_ms / 1000, interval=interval_ms / 1000,
                              max_in_flight=limit,
-                             max_queue=queue if layers == "codel" else DEFAULT_CODEL_QUEUE)
+                             max_queue=DEFAULT_CODEL_QUEUE if layers == "codel_deep" else queue)
         service = CoDelLayer(config).wrap(service)
+        if layers == "codel_shed":
+            # CoDel drops by sojourn time; the shedder in front refuses at once
+            # whatever would only wait: at most 2x the permits are ever inside.
+            service = LoadShedLayer(max_in_flight=2 * limit).wrap(service)
     elif layers != "none":
         raise ValueError(f"--layers must be one of {', '.join(LAYERS)}")
     return service

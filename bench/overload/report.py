@@ -13,6 +13,7 @@ NAMES = {
     "none": "no layers",
     "shed": "LoadShed + ConcurrencyLimit",
     "codel": "CoDel, bounded queue",
+    "codel_shed": "CoDel + LoadShed",
     "codel_deep": "CoDel, default queue (1024)",
 }
 

@@ -6,7 +6,7 @@ with and without weft's overload layers.
 
 1. Capacity: wrk (closed-loop) against the unprotected server at a few
    connection counts; the best 2xx rate.
-2. Per configuration (`none`, `shed`, `codel`, `codel_deep`; see app.py): an open-loop
+2. Per configuration (`none`, `shed`, `codel`, `codel_shed`, `codel_deep`; see app.py): an open-loop
    run at a quarter of capacity gives the unloaded p99, then an open-loop
    run at twice capacity gives goodput, admitted p99 and the share shed.
 
@@ -38,7 +38,7 @@ from bench.overload import procs, report
 from bench.results_md import replace_section
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = ("none", "shed", "codel", "codel_deep")
+CONFIGS = ("none", "shed", "codel", "codel_shed", "codel_deep")
 
 
 def capacity(port: int, connections: tuple[int, ...], seconds: int) -> dict[str, Any]:
