@@ -9,6 +9,7 @@ Human diagnostics go to stderr; JSON and SARIF documents go to stdout.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import threading
@@ -143,16 +144,32 @@ def cmd_fmt(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from weftc import checkcache
+
+    _require_file(args.file)
+    path = Path(args.file)
+    key = checkcache.check_key(path, args.format, bool(args.explain_effects))
+    fresh = checkcache.lookup(path, key)
+    if fresh is not None:  # unchanged since a clean pass: the same answer
+        out.write(fresh[0])
+        err.write(fresh[1])
+        return EXIT_OK
+    out_text, err_text = io.StringIO(), io.StringIO()
     comp = _read(args.file, parse_only=False)
-    _report(comp, args.format, out, err)
+    _report(comp, args.format, out_text, err_text)
     if args.format == "human" and args.explain_effects and comp.effects is not None:
         from weftc.effects import explain_effects
 
-        out.write(explain_effects(comp.effects) + "\n")
+        out_text.write(explain_effects(comp.effects) + "\n")
     if args.format == "human" and comp.ok:
         stages = ", ".join(comp.stages_run)
-        err.write(f"{comp.source.name}: ok (stages run: {stages})\n")
-    return _status(comp)
+        err_text.write(f"{comp.source.name}: ok (stages run: {stages})\n")
+    out.write(out_text.getvalue())
+    err.write(err_text.getvalue())
+    status = _status(comp)
+    if status == EXIT_OK and not comp.diagnostics:
+        checkcache.store(path, key, out_text.getvalue(), err_text.getvalue())
+    return status
 
 
 def _build(args: argparse.Namespace, out_dir: Path, err: TextIO) -> tuple[int, str | None]:

@@ -250,11 +250,14 @@ def test_workers_must_be_positive() -> None:
 
 
 def test_internal_error_is_reported_without_traceback(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
     def explode(path: object) -> object:
         raise RuntimeError("stage blew up")
 
     import weftc.pipeline
+
+    monkeypatch.setenv("WEFTC_CACHE_DIR", str(tmp_path))  # no earlier clean pass to reuse
 
     monkeypatch.setattr(weftc.pipeline, "check_file", explode)
     code = cli.main(["check", str(ROOT / "examples" / "hello.vr")])
