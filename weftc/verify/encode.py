@@ -91,14 +91,8 @@ class Universe:
               extra: Mapping[str, Value] | None = None) -> Value:
         """An unconstrained value of `t` with `t`'s refinements as axioms
         (`extra` binds other names they mention: earlier parameters, arguments)."""
-        refinements: list[Refined] = []
-        while isinstance(t, (Refined, Ref)):
-            if isinstance(t, Refined):
-                refinements.append(t)
-                t = t.base
-            else:
-                t = t.inner
-        value = self._fresh_base(t, label)
+        base, refinements = peel(t)
+        value = self._fresh_base(base, label)
         for r in refinements:
             self.assume(r, value, extra=extra)
         return value
@@ -144,15 +138,8 @@ class Universe:
             return record.fields[name]
         fields = self.checked.world.record_fields(record.type) or {}
         ftype = fields[name][0] if name in fields else None
-        refinements: list[Refined] = []
-        t = ftype
-        while isinstance(t, (Refined, Ref)):
-            if isinstance(t, Refined):
-                refinements.append(t)
-                t = t.base
-            else:
-                t = t.inner
-        value = self._fresh_base(t, f"{record.label}.{name}")
+        base, refinements = peel(ftype)
+        value = self._fresh_base(base, f"{record.label}.{name}")
         record.fields[name] = value
         for r in refinements:
             self.assume(r, value, siblings=record)
@@ -171,16 +158,11 @@ class Universe:
               extra: Mapping[str, Value] | None = None) -> list[Part]:
         """Every conjunct of `r` (and of the refinements under it) over `value`."""
         out: list[Part] = []
-        t: Type = r
-        while isinstance(t, (Refined, Ref)):
-            if isinstance(t, Refined):
-                enc = PredicateEncoder(self, self.module_of(t.predicate),
-                                       _subject_bindings(t, value, extra), siblings, 0)
-                for conj in split_conjuncts(t.predicate):
-                    out.append(Part(self.text(conj), enc.boolean(conj)))
-                t = t.base
-            else:
-                t = t.inner
+        for t in peel(r)[1]:
+            enc = PredicateEncoder(self, self.module_of(t.predicate),
+                                   _subject_bindings(t, value, extra), siblings, 0)
+            for conj in split_conjuncts(t.predicate):
+                out.append(Part(self.text(conj), enc.boolean(conj)))
         return out
 
     def assume(self, r: Refined, value: Value, siblings: RecordVal | None = None,
@@ -206,6 +188,19 @@ class Universe:
             i = value.as_long()
             return names[i] if 0 <= i < len(names) else str(i)
         return show_value(value)
+
+
+def peel(t: Type | None) -> tuple[Type | None, list[Refined]]:
+    """The base under any refinements and references, and the refinements,
+    outermost first (`Adult` is `Age where it >= 18`: both predicates)."""
+    refinements: list[Refined] = []
+    while isinstance(t, (Refined, Ref)):
+        if isinstance(t, Refined):
+            refinements.append(t)
+            t = t.base
+        else:
+            t = t.inner
+    return t, refinements
 
 
 def show_value(value: z3.ExprRef) -> str:
