@@ -107,6 +107,9 @@ class Gen:
     # value expressions (by id) whose refinement flow stage 5 left to a
     # run-time check (`@verify(runtime)`, W2002)
     runtime_checks: frozenset[int] = frozenset()
+    # the type parameters of the function being emitted, with their bounds:
+    # generated code erases each to its bound (see pytypes.annotation)
+    type_params: dict[str, tuple[ast.TypeExpr, ...]] = field(default_factory=dict)
 
     def where(self, span: Span) -> str:
         return f"{span.file.rsplit('/', 1)[-1]}:{span.line}"

@@ -125,6 +125,19 @@ def fn_lines(gen: Gen, imports: Imports, module: str, fn: ast.FnDecl, pyname: st
              is_async: bool, indent: int, owner: Symbol | None = None,
              self_type: str | None = None, force_ret: str | None = None) -> list[str]:
     """`[async] def name(params) -> R:` plus its lowered body, with a back-reference."""
+    saved = gen.type_params
+    gen.type_params = {**saved, **{g.name.name: g.bounds for g in fn.generics
+                                   if g.kind == "type"}}
+    try:
+        return _fn_lines(gen, imports, module, fn, pyname, is_async, indent, owner,
+                         self_type, force_ret)
+    finally:
+        gen.type_params = saved
+
+
+def _fn_lines(gen: Gen, imports: Imports, module: str, fn: ast.FnDecl, pyname: str,
+              is_async: bool, indent: int, owner: Symbol | None,
+              self_type: str | None, force_ret: str | None) -> list[str]:
     low = FnLowerer(gen, imports, module, is_async, in_method_of=owner, depth=indent + 1)
     params: list[str] = []
     for p in fn.params:

@@ -567,7 +567,20 @@ class FnLowerer:
             if binding is not None and binding.python is not None:
                 return f"{self.imports.target(binding.python)}.{e.name.name}"
             raise Unsupported(e.span, f"`{owner.name}.{e.name.name}`")
-        return f"{self.expr(e.target)}.{py_name(e.name.name)}"
+        return f"{self.expr(e.target)}.{self.field_attr(e.target, e.name.name)}"
+
+    def field_attr(self, target: ast.Expr, name: str) -> str:
+        """The Python attribute of field `name`: its `@python("attr")` when
+        the record declares one (`rapid_reset_budget` → `rapid_reset_rate`)."""
+        t = self.ty(target)
+        decl = None if t is None else t.sym.decl
+        if isinstance(decl, ast.TypeDecl) and isinstance(decl.body, ast.RecordType):
+            for f in decl.body.fields:
+                if f.name.name == name:
+                    alt = _attr_python(f.attributes)
+                    if alt is not None:
+                        return alt
+        return py_name(name)
 
     def context_instance(self, sym: Symbol) -> str:
         return self.imports.need(self.gen.package + ".contexts", self.gen.contexts[sym.qualified])

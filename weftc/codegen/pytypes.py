@@ -48,6 +48,11 @@ def annotation(gen: Gen, imports: Imports, module: str, t: ast.TypeExpr) -> str:
 def _path_type(gen: Gen, imports: Imports, module: str, t: ast.TypeExpr, path: ast.Path,
                args: tuple[ast.TypeExpr, ...]) -> str:
     name = path.segments[-1].name
+    if len(path.segments) == 1 and not args and name in gen.type_params:
+        # A function's type parameter is erased to its bound (or Any): a
+        # Python caller passes any value, and the checker already proved
+        # each call site satisfies the bound.
+        return _bounded(gen, imports, module, gen.type_params[name])
     sub = [annotation(gen, imports, module, a) for a in args]
     if name in PRIMS and not args:
         return PRIMS[name]

@@ -177,6 +177,7 @@ class WsProtocol(asyncio.Protocol):
         "_transport",
         "_write_paused",
         "close_code",
+        "close_reason",
         "closed",
     )
 
@@ -197,6 +198,8 @@ class WsProtocol(asyncio.Protocol):
         self._close_timer: asyncio.TimerHandle | None = None
         self.closed = False
         self.close_code: int | None = None
+        #: the reason text of the peer's close frame, when it sent one
+        self.close_reason = ""
 
     # ------------------------------------------------------------- lifecycle
 
@@ -271,6 +274,7 @@ class WsProtocol(asyncio.Protocol):
             elif type(ev) is Closed:
                 self.closed = True
                 self.close_code = ev.code
+                self.close_reason = ev.reason or ""
                 self._write(self._core.data_to_send())
                 if not self._peer_closed.done():
                     self._peer_closed.set_result(None)

@@ -107,6 +107,10 @@ def build_ssl_context(cfg: TlsConfig) -> ssl.SSLContext:
     """A server `SSLContext` for `cfg`; raises `TlsConfigError` with a clear
     message for missing files, unreadable PEM and a key that does not belong
     to the certificate."""
+    if not cfg.cert_file or not cfg.key_file:
+        raise TlsConfigError(
+            "the TLS configuration has no identity: give it a certificate file and a key "
+            "file (Verum: TlsConfig.server().with_identity_files(cert, key))")
     _require_file("certificate file", cfg.cert_file)
     _require_file("key file", cfg.key_file)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
