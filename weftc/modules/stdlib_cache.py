@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from weftc.cache_prune import keep_newest
 from weftc.diagnostics import Diagnostic, error
 from weftc.resources import grammar_path, stdlib_path
 from weftc.source import SourceDecodeError, SourceFile
@@ -25,6 +26,8 @@ from weftc.syntax import ast, parse
 
 _SYNTAX_DIR = Path(__file__).resolve().parent.parent / "syntax"
 _FORMAT = 2
+#: parsed stdlibs kept in the user cache (one per stdlib version or checkout)
+KEEP = 8
 # Per-process memo: ASTs are immutable, so every load_program shares them.
 _MEMO: dict[str, dict[str, ParsedFile]] = {}
 
@@ -128,3 +131,4 @@ def _write(target: Path, parsed: dict[str, ParsedFile]) -> None:
         os.replace(tmp, target)
     except OSError:
         return
+    keep_newest(target.parent, "stdlib-*.pickle", KEEP)

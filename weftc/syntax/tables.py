@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from weftc.cache_prune import keep_newest
 from weftc.syntax.scan import SCAN_VERSION, build_scan
 
 FORMAT = 2
+#: table files kept in the user cache (one per grammar version)
+KEEP = 4
 
 # (index, splice `_rule` children, Nones before) per kept child
 Include = tuple[tuple[int, bool, int], ...]
@@ -80,7 +83,8 @@ def save(tables: ParserTables, path: Path) -> None:
             f.write(data)
         os.replace(tmp, path)
     except OSError:
-        pass
+        return
+    keep_newest(path.parent, "verum-tables-*.marshal", KEEP)
 
 
 def from_lark(parser: Any) -> ParserTables:  # Any: a lark.Lark built with parser="lalr", lexer="contextual"
