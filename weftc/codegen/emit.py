@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from weftc.codegen.calls import ROUTE_METHODS
 from weftc.codegen.context import (
     E_ENTRY,
     E_PREDICATE,
@@ -23,7 +24,7 @@ from weftc.codegen.context import (
     py_name,
 )
 from weftc.codegen.handlers import Endpoint, endpoint
-from weftc.codegen.lower import _ROUTE_METHODS, FnLowerer
+from weftc.codegen.lower import FnLowerer
 from weftc.codegen.predicates import UnsupportedPredicate, imports_of, to_python
 from weftc.codegen.pytypes import annotation
 from weftc.modules import ModuleInfo, Symbol
@@ -99,7 +100,7 @@ def declare(gen: Gen) -> None:
 def find_handlers(gen: Gen) -> None:
     for info in user_modules(gen):
         for node in _walk(info.items):
-            if isinstance(node, ast.MethodCall) and node.method.name in _ROUTE_METHODS \
+            if isinstance(node, ast.MethodCall) and node.method.name in ROUTE_METHODS \
                     and node.args and isinstance(node.args[-1], ast.Name):
                 sym = gen.symbols.lookup(info.name, node.args[-1].name)
                 if sym is not None and sym.qualified in gen.user_fns \

@@ -18,41 +18,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from weftc.codegen import control
+from weftc.codegen import calls, control, patterns, valuetypes
 from weftc.codegen.context import Gen, Imports, Unsupported, py_name
 from weftc.codegen.intrinsics import FNS as _INTRINSIC_FNS
-from weftc.codegen.intrinsics import METHODS as _INTRINSIC_METHODS
-from weftc.codegen.intrinsics import STATIC as _INTRINSIC_STATIC
-from weftc.codegen.intrinsics import TYPED_FNS as _INTRINSIC_TYPED_FNS
+from weftc.codegen.patterns import is_none_pattern, python_attr
 from weftc.codegen.predicates import UnsupportedPredicate, imports_of, predicate_python
 from weftc.codegen.pytypes import annotation
-from weftc.codegen.records import RECORD_BUILDERS, record_pattern
+from weftc.codegen.records import RECORD_BUILDERS
 from weftc.codegen.semtypes import is_bytes, sem_annotation
 from weftc.codegen.symbols import Method
+from weftc.codegen.valuetypes import Ty
 from weftc.modules import Symbol
 from weftc.syntax import ast
-from weftc.types import FnT, Named, OpaqueT, Prim, Type, strip
+from weftc.types import FnT, Named, Prim, Type, strip
 
 _BINARY = {"&&": "and", "||": "or", "==": "==", "!=": "!=", "<": "<", "<=": "<=",
            ">": ">", ">=": ">=", "+": "+", "-": "-", "*": "*", "%": "%", "/": "//",
            "&": "&", "|": "|", "^": "^", "<<": "<<", ">>": ">>"}
 RETURN = "return"
-# Methods `weft.result.Ok`/`Err` define themselves (Result is intrinsic).
-_RESULT_METHODS = frozenset(f"core.prelude.Result.{m}" for m in (
-    "is_ok", "is_err", "unwrap", "unwrap_err", "unwrap_or", "ok", "err", "map", "map_err",
-    "and_then"))
-_ROUTE_METHODS = frozenset({"route", "get", "post", "put", "delete", "patch", "head", "options"})
 DISCARD = "discard"
-
-
-@dataclass(frozen=True, slots=True)
-class Ty:
-    """What codegen knows of a value's type: its declaration and written arguments."""
-
-    sym: Symbol
-    args: tuple[ast.TypeExpr, ...] = ()
-    module: str = ""
-    sem: Type | None = None
 
 
 @dataclass(slots=True)
@@ -87,16 +71,7 @@ class FnLowerer:
         return py_name(name)
 
     def ty_of_typeexpr(self, t: ast.TypeExpr | None) -> Ty | None:
-        while isinstance(t, ast.RefType | ast.RefinedType):
-            t = t.target if isinstance(t, ast.RefType) else t.base
-        if isinstance(t, ast.PathType):
-            sym = self.gen.symbols.lookup_path(self.module, t.path)
-            if sym is not None:
-                if isinstance(sym.decl, ast.TypeDecl) and isinstance(sym.decl.body, ast.PathType) \
-                        and sym.qualified not in self.gen.user_types:
-                    return Ty(sym, t.args, self.module)
-                return Ty(sym, t.args, self.module)
-        return None
+        return valuetypes.ty_of_typeexpr(self, t)
 
     # ------------------------------------------------------------ bodies
 
@@ -233,9 +208,9 @@ class FnLowerer:
         arms = list(m.arms)
         # Maybe<T> is `T | None`: a `Some(x)` pattern is a capture, which Python
         # only allows last, so the (disjoint) `None` arms go first.
-        if any(_is_none_pat(a.pattern) for a in arms):
-            arms = [a for a in arms if _is_none_pat(a.pattern)] + \
-                   [a for a in arms if not _is_none_pat(a.pattern)]
+        if any(is_none_pattern(a.pattern) for a in arms):
+            arms = [a for a in arms if is_none_pattern(a.pattern)] + \
+                   [a for a in arms if not is_none_pattern(a.pattern)]
         self.emit(f"match {scrutinee}:")
         self.depth += 1
         irrefutable = False
@@ -259,103 +234,22 @@ class FnLowerer:
         self.depth -= 1
 
     def guarded_pattern(self, p: ast.Pattern) -> tuple[str, list[str], list[str]]:
-        """A pattern plus the conditions its `Some(..)` captures need."""
-        saved = self.some_guards
-        self.some_guards = []
-        try:
-            text, binds = self.pattern(p)
-            return text, binds, self.some_guards
-        finally:
-            self.some_guards = saved
+        return patterns.guarded_pattern(self, p)
 
     def pattern(self, p: ast.Pattern) -> tuple[str, list[str]]:
-        match p:
-            case ast.WildcardPat():
-                return "_", []
-            case ast.IdentPat(name=name, subpattern=None):
-                if name.name == "None":
-                    return "None", []
-                variant = self.unit_variant(ast.Path(p.span, (name,)))
-                if variant is not None:
-                    return variant, []
-                return py_name(name.name), [name.name]
-            case ast.LiteralPat(value=value):
-                return self.expr(value), []
-            case ast.PathPat(path=path):
-                variant = self.unit_variant(path)
-                if variant is None:
-                    cls = self.stdlib_variant_class(path)
-                    variant = None if cls is None else cls if "." in cls else f"{cls}()"
-                if variant is None:
-                    raise Unsupported(p.span, f"the pattern `{path.dotted}`")
-                return variant, []
-            case ast.VariantPat(path=path, args=args):
-                subs = [self.pattern(a) for a in args]
-                binds = [b for _, bs in subs for b in bs]
-                last = path.segments[-1].name
-                if path.dotted == "Some" and len(subs) == 1:
-                    text = subs[0][0]
-                    if text == "_":
-                        text = self.temp("some")
-                    if text.isidentifier() and text != "None":
-                        self.some_guards.append(f"{text} is not None")
-                    return text, binds
-                if path.dotted in ("Ok", "Err"):
-                    result_cls = self.imports.need("weft.result", path.dotted)
-                    return f"{result_cls}({', '.join(s for s, _ in subs)})", binds
-                variant_cls = self.variant_class(path) or self.stdlib_variant_class(path)
-                if variant_cls is None:
-                    raise Unsupported(p.span, f"the pattern `{path.dotted}(..)` (variant `{last}`)")
-                return f"{variant_cls}({', '.join(s for s, _ in subs)})", binds
-            case ast.TuplePat(elements=elems):
-                subs = [self.pattern(a) for a in elems]
-                return f"({', '.join(s for s, _ in subs)},)", [b for _, bs in subs for b in bs]
-            case ast.RecordPat():
-                return record_pattern(self, p)
-            case ast.OrPat(alternatives=alts):
-                subs = [self.pattern(a) for a in alts]
-                if any(bs for _, bs in subs):
-                    raise Unsupported(p.span, "bindings inside an or-pattern")
-                return " | ".join(s for s, _ in subs), []
-        raise Unsupported(p.span, f"the pattern `{type(p).__name__}`")
+        return patterns.pattern(self, p)
 
     def variant_class(self, path: ast.Path) -> str | None:
-        names = [s.name for s in path.segments]
-        if len(names) < 2:
-            return None
-        sym = self.gen.symbols.lookup(self.module, names[-2])
-        if sym is None or sym.qualified not in self.gen.sum_variants:
-            return None
-        cls = self.gen.sum_variants[sym.qualified].get(names[-1])
-        return self.imports.need(self.gen.package + ".types", cls) if cls else None
+        return patterns.variant_class(self, path)
 
     def stdlib_variant(self, owner: Symbol, name: str) -> tuple[str, bool] | None:
-        """A bound stdlib variant: (its Python target, whether it is an enum member
-        rather than a class to call)."""
-        for variant_decl in _variants(owner):
-            if variant_decl.name.name == name:
-                target = _attr_python(variant_decl.attributes)
-                if target is None:
-                    return None
-                binding = self.gen.symbols.type_binding(owner)
-                member = binding is not None and binding.python is not None \
-                    and target.startswith(binding.python + ".")
-                return self.imports.target(target), member
-        return None
+        return patterns.stdlib_variant(self, owner, name)
 
     def stdlib_variant_class(self, path: ast.Path) -> str | None:
-        names = [s.name for s in path.segments]
-        if len(names) < 2:
-            return None
-        owner = self.gen.symbols.lookup(self.module, names[-2])
-        if owner is None or self.gen.is_user_symbol(owner):
-            return None
-        bound = self.stdlib_variant(owner, names[-1])
-        return None if bound is None else bound[0]
+        return patterns.stdlib_variant_class(self, path)
 
     def unit_variant(self, path: ast.Path) -> str | None:
-        cls = self.variant_class(path)
-        return f"{cls}()" if cls is not None else None
+        return patterns.unit_variant(self, path)
 
     # ------------------------------------------------------------ expressions
 
@@ -577,7 +471,7 @@ class FnLowerer:
         if isinstance(decl, ast.TypeDecl) and isinstance(decl.body, ast.RecordType):
             for f in decl.body.fields:
                 if f.name.name == name:
-                    alt = _attr_python(f.attributes)
+                    alt = python_attr(f.attributes)
                     if alt is not None:
                         return alt
         return py_name(name)
@@ -589,139 +483,20 @@ class FnLowerer:
         return ", ".join(self.expr(a) for a in args)
 
     def call(self, e: ast.Call) -> str:
-        callee = e.callee
-        if isinstance(callee, ast.Name) and callee.name not in self.env:
-            n = callee.name
-            if n == "Some" and len(e.args) == 1:
-                return self.expr(e.args[0])
-            if n in ("Ok", "Err") and len(e.args) == 1:
-                return f"{self.imports.need('weft.result', n)}({self.expr(e.args[0])})"
-            if n in ("Json", "Path", "Query") and len(e.args) == 1:
-                cls = self.imports.need(self.gen.package + "._support", n)
-                return f"{cls}({self.expr(e.args[0])})"
-            if n == "assert" and len(e.args) == 1 and self.is_prelude(callee):
-                self.emit(f"assert {self.expr(e.args[0])}")
-                return "None"
-            if n == "panic" and len(e.args) == 1 and self.is_prelude(callee):
-                self.emit(f"raise {self.imports.need('weft.verum', 'Panic')}"
-                          f"({self.expr(e.args[0])})")
-                return "None"
-            if n == "len" and len(e.args) == 1:
-                return f"len({self.expr(e.args[0])})"
-            sym = self.gen.symbols.lookup(self.module, n)
-            if sym is not None and sym.qualified in self.gen.user_fns \
-                    and sym.qualified not in self.gen.contexts:
-                return f"{self.user_fn_ref(sym)}({self.args(e.args)})"
-            typed = _INTRINSIC_TYPED_FNS.get(sym.qualified) if sym is not None else None
-            if typed is not None:
-                return typed(self, e, [self.expr(a) for a in e.args])
-            special = _INTRINSIC_FNS.get(sym.qualified) if sym is not None else None
-            if special is not None:
-                return special(self, [self.expr(a) for a in e.args])
-        if isinstance(callee, ast.Field):
-            owner = self.static_target(callee.target)
-            if owner is not None:
-                return self.static_call(e, owner, callee.name.name, e.args)
-        if isinstance(callee, ast.Name | ast.Paren | ast.Field):
-            return f"{self.expr(callee)}({self.args(e.args)})"
-        raise Unsupported(e.span, "this kind of call")
+        return calls.call(self, e)
 
     def static_call(self, e: ast.Expr, owner: Symbol, member: str,
                     args: tuple[ast.Expr, ...]) -> str:
-        if owner.qualified in self.gen.contexts:
-            return f"{self.context_instance(owner)}.{py_name(member)}({self.args(args)})"
-        cls = self.variant_class(ast.Path(e.span, (ast.Ident(e.span, owner.name),
-                                                   ast.Ident(e.span, member))))
-        if cls is not None:
-            return f"{cls}({self.args(args)})"
-        if owner.qualified in self.gen.user_types:
-            pyname = self.imports.need(self.gen.package + ".types", self.gen.user_types[owner.qualified])
-            return f"{pyname}.{py_name(member)}({self.args(args)})"
-        bound = self.stdlib_variant(owner, member)
-        if bound is not None and not bound[1]:
-            return f"{bound[0]}({self.args(args)})"
-        method = self.gen.symbols.method(owner, member, len(args))
-        if method is None:
-            raise Unsupported(e.span, f"`{owner.name}.{member}` (no such declaration)")
-        self.gen.check_unimplemented(owner, e.span, method.binding.unimplemented)
-        special = _INTRINSIC_STATIC.get(f"{owner.qualified}.{member}")
-        if owner.qualified == "core.prelude.List" and member in ("new", "with_capacity") \
-                and self.is_bytes(e):
-            return 'b""'
-        if special is not None:
-            return special(self, [self.expr(a) for a in args])
-        if method.binding.python is None:
-            raise Unsupported(e.span, f"`{owner.name}.{member}` has no Python binding")
-        return f"{self.imports.target(method.binding.python)}({self.args(args)})"
+        return calls.static_call(self, e, owner, member, args)
 
     def method_call(self, e: ast.MethodCall) -> str:
-        owner = self.static_target(e.receiver)
-        if owner is not None:
-            return self.static_call(e, owner, e.method.name, e.args)
-        recv_ty = self.ty(e.receiver)
-        recv = self.expr(e.receiver)
-        name = e.method.name
-        if recv_ty is not None and recv_ty.sym.qualified == "core.net.weft.router.Router" \
-                and name in _ROUTE_METHODS:
-            args = self.route_args(e, name)
-        else:
-            args = [self.expr(a) for a in e.args]
-        if recv_ty is not None and recv_ty.sym.qualified == "core.net.weft.app.WeftApp" \
-                and name == "bind" and e.args and isinstance(e.args[0], ast.TextLit):
-            self.gen.bind_literals.append(e.args[0].value)
-        if recv_ty is not None:
-            key = f"{recv_ty.sym.qualified}.{name}"
-            special = _INTRINSIC_METHODS.get(key)
-            if special is not None:
-                return special(self, [recv, *args])
-            method = self.gen.symbols.method(recv_ty.sym, name, len(args))
-            if method is not None:
-                self.gen.check_unimplemented(recv_ty.sym, e.span, method.binding.unimplemented)
-                if method.binding.python is None and method.decl.body is None \
-                        and not self.gen.is_user_symbol(recv_ty.sym) \
-                        and key not in _RESULT_METHODS \
-                        and (method.binding.intrinsic or method.protocol is None):
-                    raise Unsupported(e.span, f"the intrinsic `{recv_ty.sym.name}.{name}` has "
-                                      "no code generation yet")
-                return self.bound_method(recv, method, args, recv_ty.sym)
-            if name == "into_response" and not args:
-                return f"{self.imports.need('weft.response', 'into_response')}({recv})"
-            if recv_ty.sym.qualified == "core.prelude.Maybe":
-                raise Unsupported(e.span, f"the method `Maybe.{name}`")
-        return f"{recv}.{py_name(name)}({', '.join(args)})"
+        return calls.method_call(self, e)
 
     def route_args(self, e: ast.MethodCall, name: str) -> list[str]:
-        """Arguments of `.route(..)`/`.get(..)`: a user handler becomes its endpoint."""
-        args = [self.expr(a) for a in e.args[:-1]]
-        handler = e.args[-1] if e.args else None
-        label = "?"
-        if isinstance(handler, ast.Name) and handler.name not in self.env:
-            sym = self.gen.symbols.lookup(self.module, handler.name)
-            if sym is not None and sym.qualified in self.gen.endpoints:
-                args.append(self.gen.endpoints[sym.qualified])
-                label = sym.name
-        if len(args) < len(e.args):
-            args.append(self.expr(e.args[-1]))
-        method = name.upper() if name != "route" else ""
-        if name == "route" and len(e.args) == 3:
-            method = args[1].strip("'\"")
-        path = e.args[0].value if e.args and isinstance(e.args[0], ast.TextLit) else "?"
-        where = self.gen.where(e.args[0].span if e.args else e.span)
-        self.gen.routes.append((method, path, label, where))
-        return args
+        return calls.route_args(self, e, name)
 
     def bound_method(self, recv: str, method: Method, args: list[str], owner: Symbol) -> str:
-        if owner.qualified in self.gen.user_types:
-            return f"{recv}.{py_name(method.decl.name.name)}({', '.join(args)})"
-        target = method.binding.python
-        type_binding = self.gen.symbols.type_binding(owner)
-        if target is not None and type_binding is not None and type_binding.python is not None \
-                and target.startswith(type_binding.python + "."):
-            attr = target[len(type_binding.python) + 1:]
-            return f"{recv}.{attr}({', '.join(args)})"
-        if target is not None:
-            return f"{self.imports.target(target)}({', '.join([recv, *args])})"
-        return f"{recv}.{py_name(method.decl.name.name)}({', '.join(args)})"
+        return calls.bound_method(self, recv, method, args, owner)
 
     def try_(self, e: ast.Try, target: ast.Expr) -> str:
         ty = self.ty(target)
@@ -801,7 +576,7 @@ class FnLowerer:
         renames: dict[str, str] = {}
         if isinstance(sym.decl.body, ast.RecordType):
             for f in sym.decl.body.fields:
-                alt = _attr_python(f.attributes)
+                alt = python_attr(f.attributes)
                 if alt is not None:
                     renames[f.name.name] = alt
         fields = []
@@ -826,92 +601,17 @@ class FnLowerer:
     # ------------------------------------------------------------ types of values
 
     def ty(self, e: ast.Expr) -> Ty | None:
-        """The type of `e`: stage 4's when it has one, else what signatures say."""
-        sem = self.sem(e)
-        if sem is not None:
-            found = self.ty_of_sem(sem)
-            if found is not None:
-                return found
-        match e:
-            case ast.Name(name=name):
-                return self.env.get(name)
-            case ast.Paren(expr=inner) | ast.Await(target=inner):
-                return self.ty(inner)
-            case ast.Try(target=inner):
-                t = self.ty(inner)
-                if t is not None and t.sym.qualified in ("core.prelude.Result",
-                                                         "core.prelude.Maybe") and t.args:
-                    return self.arg_ty(t, t.args[0])
-                return None
-            case ast.Call(callee=ast.Field(target=target, name=member), args=args):
-                owner = self.static_target(target)
-                if owner is not None:
-                    return self.ret_ty(owner, member.name, len(args), None)
-            case ast.Call(callee=ast.Name(name=name)):
-                sym = self.gen.symbols.lookup(self.module, name)
-                if sym is not None and isinstance(sym.decl, ast.FnDecl):
-                    return self.ty_in(sym.module, sym.decl.ret)
-            case ast.MethodCall(receiver=recv, method=member, args=args):
-                owner = self.static_target(recv)
-                if owner is not None:
-                    return self.ret_ty(owner, member.name, len(args), None)
-                rt = self.ty(recv)
-                if rt is not None:
-                    return self.ret_ty(rt.sym, member.name, len(args), rt)
-        return None
+        return valuetypes.ty(self, e)
 
     def ty_of_sem(self, t: Type) -> Ty | None:
-        """The declaration behind a checked type (`Int` is the prelude's `Int`)."""
-        t = strip(t)
-        if isinstance(t, OpaqueT) and len(t.bounds) == 1:
-            t = t.bounds[0]
-        if isinstance(t, Prim):
-            sym = self.gen.symbols.lookup("core.prelude", t.name)
-            return Ty(sym, (), "core.prelude", t) if sym is not None else None
-        if isinstance(t, Named):
-            sym = self.gen.symbols.lookup(t.module, t.name)
-            return Ty(sym, (), t.module, t) if sym is not None else None
-        return None
+        return valuetypes.ty_of_sem(self, t)
 
     def ty_in(self, module: str, t: ast.TypeExpr | None) -> Ty | None:
-        saved = self.module
-        self.module = module
-        try:
-            return self.ty_of_typeexpr(t)
-        finally:
-            self.module = saved
+        return valuetypes.ty_in(self, module, t)
 
     def arg_ty(self, outer: Ty, t: ast.TypeExpr) -> Ty | None:
-        return self.ty_in(outer.module or self.module, t)
+        return valuetypes.arg_ty(self, outer, t)
 
     def ret_ty(self, owner: Symbol, member: str, argc: int, recv: Ty | None) -> Ty | None:
-        if owner.qualified in self.gen.contexts and isinstance(owner.decl, ast.ContextDecl):
-            for m in owner.decl.members:
-                if isinstance(m, ast.FnDecl) and m.name.name == member:
-                    return self.ty_in(owner.module, m.ret)
-            return None
-        if owner.qualified == "core.prelude.Result" and member == "map_err" and recv is not None:
-            return recv
-        method = self.gen.symbols.method(owner, member, argc)
-        if method is None or method.decl.ret is None:
-            return None
-        ret = method.decl.ret
-        if isinstance(ret, ast.PathType) and ret.path.dotted == "Self":
-            return Ty(owner, (), owner.module)
-        return self.ty_in(method.module, ret)
+        return valuetypes.ret_ty(self, owner, member, argc, recv)
 
-
-def _is_none_pat(p: ast.Pattern) -> bool:
-    return (isinstance(p, ast.IdentPat) and p.name.name == "None") or \
-        (isinstance(p, ast.PathPat) and p.path.dotted == "None")
-
-
-def _variants(sym: Symbol) -> tuple[ast.Variant, ...]:
-    if isinstance(sym.decl, ast.TypeDecl) and isinstance(sym.decl.body, ast.SumType):
-        return sym.decl.body.variants
-    return ()
-
-
-def _attr_python(attrs: tuple[ast.Attribute, ...]) -> str | None:
-    from weftc.modules.bindings import python_target
-    return python_target(attrs)
