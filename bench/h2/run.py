@@ -5,6 +5,7 @@ would pick instead, side by side in one run.
     python bench/h2/run.py --quick    # proves the harness works (small counts)
     python bench/h2/run.py --h2c-only -n 20000   # only 1.; 2. and 3. kept from
                                                  # the last results.json
+    python bench/h2/run.py --h2c-only --dry      # print only; write no file
 
 1. h2c throughput: `h2load -c 16 -m 32 -n N` (prior knowledge) against weft
    (examples/python/hello.py), hypercorn (uvloop worker, its per-connection
@@ -311,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only the h2load comparison; keep TLS and WebSocket "
                              "results from the last results.json")
     parser.add_argument("--runs", type=int, default=None, help="h2load runs per server")
+    parser.add_argument("--dry", action="store_true",
+                        help="print the results; write neither results.json nor RESULTS.md")
     args = parser.parse_args(argv)
     for tool in ("h2load", "openssl"):
         if shutil.which(tool) is None:
@@ -344,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
             results["tls"] = bench_tls(certs, tls_count)
             results["websocket"] = bench_ws(certs, ws_count)
     results["meta"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    if args.dry:
+        print(json.dumps(results["meta"]))
+        return 0
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     write_section(render(results))
     print(f"wrote {HERE / 'results.json'} and the h2 section of {RESULTS_MD}")

@@ -1,7 +1,7 @@
-"""`H2Core` with header fields checked by `weft.protocols.http2.fields`
-instead of h2: malformed requests still end the connection, bad response
-heads are still a `ValueError`, and repeated heads give equal, separate
-events."""
+"""`H2Core` with header fields checked by `weft.protocols.http2.fields`:
+a malformed request is a stream error (RST_STREAM(PROTOCOL_ERROR), RFC 9113
+§8.1.1) and the connection goes on, bad response heads are a `ValueError`,
+and repeated heads give equal, separate events."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import h2.events
 import pytest
 from h2.errors import ErrorCodes
 from hpack import Encoder
-from hyperframe.frame import HeadersFrame
+from hyperframe.frame import Frame, GoAwayFrame, HeadersFrame, RstStreamFrame
 from weft.protocols.http2 import ConnectionEnded, H2Core, Http2Limits, RequestStarted
 
 
@@ -32,6 +32,16 @@ def raw_headers(c: h2.connection.H2Connection, sid: int, fields: list[tuple[byte
     return c.data_to_send() + frame.serialize()
 
 
+def wire_frames(data: bytes) -> list[Frame]:
+    out, pos = [], 0
+    while pos < len(data):
+        frame, length = Frame.parse_frame_header(memoryview(data[pos:pos + 9]))
+        frame.parse_body(memoryview(data[pos + 9:pos + 9 + length]))
+        out.append(frame)
+        pos += 9 + length
+    return out
+
+
 GOOD = [(b":method", b"GET"), (b":path", b"/"), (b":scheme", b"http"), (b":authority", b"h")]
 
 
@@ -44,16 +54,21 @@ GOOD = [(b":method", b"GET"), (b":path", b"/"), (b":scheme", b"http"), (b":autho
     [(b":method", b"GET"), (b":scheme", b"http"), (b":authority", b"h")],  # no :path
     [*GOOD, (b"host", b"other")],
 ])
-def test_malformed_request_head_ends_the_connection(bad: list[tuple[bytes, bytes]]) -> None:
+def test_malformed_request_head_is_a_stream_error(bad: list[tuple[bytes, bytes]]) -> None:
     core, c = pair()
     events = core.receive(raw_headers(c, 1, bad), 0.1)
-    assert not any(isinstance(e, RequestStarted) for e in events)
-    ended = [e for e in events if isinstance(e, ConnectionEnded)]
-    assert ended and ended[0].error_code == ErrorCodes.PROTOCOL_ERROR
-    assert core.closed
-    got = c.receive_data(core.data_to_send())
-    assert any(isinstance(e, h2.events.ConnectionTerminated)
-               and e.error_code == ErrorCodes.PROTOCOL_ERROR for e in got)
+    assert not any(isinstance(e, (RequestStarted, ConnectionEnded)) for e in events)
+    assert not core.closed and core.guard.server_resets == 1
+    out = wire_frames(core.data_to_send())
+    assert [(f.stream_id, f.error_code) for f in out if isinstance(f, RstStreamFrame)] \
+        == [(1, ErrorCodes.PROTOCOL_ERROR)]
+    assert not any(isinstance(f, GoAwayFrame) for f in out)
+    # The HPACK table stayed in step: the next request on the connection is served
+    # (h2's client never saw stream 1, so it opens stream 3 next to it).
+    c.send_headers(3, [(":method", "GET"), (":path", "/"), (":scheme", "http"),
+                       (":authority", "h")], end_stream=True)
+    assert [e.stream_id for e in core.receive(c.data_to_send(), 0.2)
+            if isinstance(e, RequestStarted)] == [3]
 
 
 def test_repeated_heads_give_equal_separate_events() -> None:

@@ -1,6 +1,7 @@
-"""Sans-IO HTTP/2 for the server: `H2Core` (glue over h2 with our stream
-admission, flood guards and deadlines), `Http2Limits`, `RapidResetGuard`,
-the frame-header scanner, and the events the core reports."""
+"""Sans-IO HTTP/2 for the server: `H2Core` (the RFC 9113 connection state
+machine, with our stream admission, flood guards and deadlines; HPACK by
+`hpack`), `Http2Limits`, `RapidResetGuard`, the frame-header scanner, and
+the events the core reports."""
 
 from weft.protocols.http2.core import H2Core
 from weft.protocols.http2.events import (

@@ -1,16 +1,16 @@
-"""A frame-header scanner that runs before h2 sees any byte.
+"""Flood verdicts on frame headers, and a scanner that applies them to raw bytes.
 
-Why: h2 buffers a HEADERS frame and all its CONTINUATION frames until
-END_HEADERS, and only caps their number (at 64, as a PROTOCOL_ERROR). The
-2024 CONTINUATION-flood class abuses exactly that buffer, so the server must
-cut a header block off by frame count and by bytes, and answer
-ENHANCE_YOUR_CALM, before the frames are buffered. The same pass counts PING
-and SETTINGS frames against a token bucket (control-frame floods).
+Why: a server that buffers a HEADERS frame and all its CONTINUATION frames
+until END_HEADERS invites the 2024 CONTINUATION-flood class, so a header
+block is cut off by frame count and by bytes, with ENHANCE_YOUR_CALM, as
+its frames arrive. PING and SETTINGS frames are counted against a token
+bucket (control-frame floods).
 
-How: the scanner reads only the 9-byte frame headers (RFC 9113 §4.1) and
-skips payloads, keeping at most a partial header between calls, so its cost
-is one small step per frame and nothing per payload byte. It skips the
-24-byte client preface first; h2 itself validates the preface.
+`block_verdict` and `CONTROL_FLOOD` are the policy; `H2Core`'s frame parser
+applies them in its one pass over the frames. `FrameScanner` applies the
+same policy to a byte stream by reading only the 9-byte frame headers
+(RFC 9113 §4.1) and skipping payloads, keeping at most a partial header
+between calls: a guard for any other HTTP/2 engine put behind it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,18 @@ _ACK: Final = 0x1
 
 #: RFC 9113 error code for the abuse verdicts below
 ENHANCE_YOUR_CALM: Final = 0xB
+CONTROL_FLOOD: Final = "PING/SETTINGS flood"
+
+
+def block_verdict(limits: Http2Limits, continuations: int, size: int) -> str | None:
+    """Why a header block of `continuations` CONTINUATION frames after its
+    HEADERS frame and `size` encoded bytes so far must be cut off, or None."""
+    if continuations > limits.max_continuation_frames:
+        return (f"more than {limits.max_continuation_frames} CONTINUATION frames "
+                "in one header block")
+    if size > limits.max_header_block_bytes:
+        return f"header block larger than {limits.max_header_block_bytes} bytes"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,25 +108,24 @@ class FrameScanner:
         limits = self._limits
         if ftype == _CONTINUATION:
             if not self._block_frames:
-                return None  # not inside a block: h2 reports the protocol error
+                return None  # not inside a block: the engine reports the protocol error
             self._block_frames += 1
             self._block_bytes += length
-            if self._block_frames - 1 > limits.max_continuation_frames:
-                return (f"more than {limits.max_continuation_frames} CONTINUATION frames "
-                        "in one header block")
-            if self._block_bytes > limits.max_header_block_bytes:
-                return f"header block larger than {limits.max_header_block_bytes} bytes"
+            verdict = block_verdict(limits, self._block_frames - 1, self._block_bytes)
+            if verdict is not None:
+                return verdict
             if flags & _END_HEADERS:
                 self._block_frames = self._block_bytes = 0
             return None
         if ftype == _HEADERS or ftype == _PUSH_PROMISE:
-            if length > limits.max_header_block_bytes:
-                return f"header block larger than {limits.max_header_block_bytes} bytes"
+            verdict = block_verdict(limits, 0, length)
+            if verdict is not None:
+                return verdict
             if not flags & _END_HEADERS:
                 self._block_frames = 1
                 self._block_bytes = length
             return None
         if (ftype == _PING or ftype == _SETTINGS) and not flags & _ACK:
             if not self._control.take(now):
-                return "PING/SETTINGS flood"
+                return CONTROL_FLOOD
         return None

@@ -17,6 +17,12 @@ the memo. So a hit returns exactly the bytes or fields `hpack` would have
 returned, and the table, which must stay in step with the peer's, is the
 same as if `hpack` had run. Blocks that change the table always go to `hpack`.
 
+`sync()` hands the same invariant to callers: it returns a generation
+number that changes whenever the memo is dropped, so a caller may keep what
+it derived from a block (a parsed request head, an encoded response head)
+for as long as the generation stays and decoding or encoding it left the
+table alone (`H2Core` does both).
+
 `NeverIndexedHeaderTuple` fields compare equal to plain tuples, so a header
 list holding any `HeaderTuple` is never looked up or remembered (a 3-tuple's
 sensitive flag is part of the key). Memory: at most `_ENTRIES` blocks of at most
@@ -53,19 +59,34 @@ class MemoDecoder(Decoder):
         super().__init__()
         self._memo: dict[bytes, list[HeaderTuple]] = {}
         self._memo_state: tuple[object, ...] = ()
+        #: bumped whenever the memo is dropped (see `sync`)
+        self.generation = 0
+
+    def sync(self, raw: bool = False) -> int:
+        """Drop the memo if the table (or a limit) changed since the last
+        call; returns the generation. Two calls that return the same number
+        see the same table, so a block decodes to the same fields under
+        both: a caller may remember what it derives from a block for as
+        long as the generation stays, if decoding it left the table alone."""
+        table = self.header_table
+        state = (*_state(table), table.resized, self.max_header_list_size,
+                 self.max_allowed_table_size, raw)
+        if state != self._memo_state:
+            self._memo.clear()
+            self._memo_state = state
+            self.generation += 1
+        return self.generation
 
     def decode(self, data: bytes, raw: bool = False) -> list[HeaderTuple]:
         if type(data) is not bytes:
             data = bytes(data)
-        table = self.header_table
-        state = (*_state(table), table.resized, self.max_header_list_size,
-                 self.max_allowed_table_size, raw)
+        self.sync(raw)
         memo = self._memo
-        if state != self._memo_state:
-            memo.clear()
-            self._memo_state = state
-        elif (hit := memo.get(data)) is not None:
+        hit = memo.get(data)
+        if hit is not None:
             return list(hit)
+        state = self._memo_state
+        table = self.header_table
         headers = list(super().decode(data, raw))
         if len(data) <= _MAX_BLOCK and _state(table) == state[:3] and table.resized is state[3]:
             if len(memo) >= _ENTRIES:
@@ -83,26 +104,38 @@ class MemoEncoder(Encoder):
         super().__init__()
         self._memo: dict[tuple[Any, ...], bytes] = {}
         self._memo_state: tuple[object, ...] = ()
+        #: bumped whenever the memo is dropped (see `sync`)
+        self.generation = 0
+
+    def sync(self) -> int | None:
+        """As `MemoDecoder.sync`, for blocks encoded from the same fields;
+        None while a table size change is pending (the next block must
+        carry it, so it is never the same as an earlier one)."""
+        table = self.header_table
+        if table.resized or self.table_size_changes:
+            return None
+        state = _state(table)
+        if state != self._memo_state:
+            self._memo.clear()
+            self._memo_state = state
+            self.generation += 1
+        return self.generation
 
     def encode(self, headers: Any, huffman: bool = True) -> bytes:
-        table = self.header_table
         if (not huffman or type(headers) is not list or len(headers) > _MAX_FIELDS
-                or table.resized or self.table_size_changes
-                or set(map(type, headers)) != _PLAIN):
+                or self.sync() is None or set(map(type, headers)) != _PLAIN):
             return super().encode(headers, huffman)
         try:
             key = tuple(headers)
             hash(key)
         except TypeError:  # an unhashable value: nothing to remember
             return super().encode(headers, huffman)
-        entries = table.dynamic_entries
-        state = (entries[0] if entries else None, len(entries), table.maxsize)
         memo = self._memo
-        if state != self._memo_state:
-            memo.clear()
-            self._memo_state = state
-        elif (hit := memo.get(key)) is not None:
+        hit = memo.get(key)
+        if hit is not None:
             return hit
+        state = self._memo_state
+        table = self.header_table
         block = super().encode(headers, huffman)
         if _state(table) == state and not table.resized:
             if len(memo) >= _ENTRIES:
