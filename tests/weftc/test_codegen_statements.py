@@ -1,6 +1,7 @@
 """Statement-shaped Verum in generated Python: loops, assignment, `if let`,
 closures with statements, array literals, indexing, `assert`/`panic`, `is`,
-and methods that call top-level functions. The output must pass
+methods that call top-level functions, and generic functions (their type
+parameters erased to the bound). The output must pass
 `mypy --strict` and compute what the Verum source says."""
 
 from __future__ import annotations
@@ -92,6 +93,18 @@ fn checked(n: Int) -> Int {
     n
 }
 
+fn pick<T>(a: T, b: T, first: Bool) -> T {
+    if first { a } else { b }
+}
+
+fn longest<T: Clone>(xs: List<List<T>>) -> Int {
+    let mut best = 0;
+    for x in xs {
+        if x.len() > best { best = x.len(); }
+    }
+    best
+}
+
 fn main() {
     let c = Counter { step: 1 };
     let _ = c.bump(3);
@@ -158,6 +171,15 @@ def test_panic_raises(app: ModuleType) -> None:
     assert app.checked(3) == 3
     with pytest.raises(Panic, match="negative"):
         app.checked(-1)
+
+
+def test_type_parameters_are_erased_to_their_bound(app: ModuleType, out: Path) -> None:
+    assert app.pick("a", "b", False) == "b"
+    assert app.pick(1, 2, True) == 1
+    assert app.longest([[1], [2, 3, 4], []]) == 3
+    text = (out / "stmts" / "app.py").read_text()
+    assert "def pick(a: Any, b: Any, first: bool) -> Any:" in text
+    assert "def longest(xs: list[list[Any]]) -> int:" in text
 
 
 def test_method_calls_a_top_level_function(app: ModuleType, out: Path) -> None:
