@@ -19,8 +19,9 @@ see a queue; the backlog then lives in socket buffers, out of their reach.
 * `codel`: `CoDelLayer` with `--limit` permits, the rest queued and dropped
   once their queueing delay stays above `--target-ms` for `--interval-ms`;
   the queue's hard bound `--queue` refuses at once beyond it (shedding);
-* `codel_shed`: `codel` behind `LoadShedLayer(max_in_flight=2 * limit)`:
-  CoDel + load shedding, the combination the issue's target names.
+* `codel_shed`: `codel` behind `LoadShedLayer.default()`, which refuses at
+  the door whenever CoDel predicts a newcomer would wait `--target-ms` or
+  more (CoDel's `saturated()`): CoDel + load shedding.
 * `codel_deep`: the same with the layer's default queue bound (1024), so
   CoDel's drop schedule alone has to absorb the excess.
 
@@ -85,9 +86,10 @@ def build_service(layers: str, rounds: int, limit: int, target_ms: float,
                              max_queue=DEFAULT_CODEL_QUEUE if layers == "codel_deep" else queue)
         service = CoDelLayer(config).wrap(service)
         if layers == "codel_shed":
-            # CoDel drops by sojourn time; the shedder in front refuses at once
-            # whatever would only wait: at most 2x the permits are ever inside.
-            service = LoadShedLayer(max_in_flight=2 * limit).wrap(service)
+            # The shedder refuses at the door whatever CoDel predicts would
+            # wait `target` or more (its `saturated()`); CoDel still judges
+            # every request that queued.
+            service = LoadShedLayer.default().wrap(service)
     elif layers != "none":
         raise ValueError(f"--layers must be one of {', '.join(LAYERS)}")
     return service
@@ -98,8 +100,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--bind", default="127.0.0.1:0", help="HOST:PORT (port 0: any free port)")
     p.add_argument("--layers", choices=LAYERS, default="none")
     p.add_argument("--work-ms", type=float, default=1.0)
-    p.add_argument("--limit", type=int, default=4, help="permits in flight (shed, codel)")
-    p.add_argument("--target-ms", type=float, default=2.0, help="CoDel target")
+    p.add_argument("--limit", type=int, default=1, help="permits in flight (shed, codel)")
+    p.add_argument("--target-ms", type=float, default=2.5, help="CoDel target")
     p.add_argument("--interval-ms", type=float, default=50.0, help="CoDel interval")
     p.add_argument("--queue", type=int, default=16, help="CoDel queue bound (codel)")
     p.add_argument("--rounds", type=int, default=0,

@@ -118,6 +118,7 @@ class OpenLoop:
         self.open = 0
         self.max_open = 0
         self.start = 0.0
+        self.started_unix = 0.0
         self.records: list[Record] = []
         self.tasks: asyncio.TaskGroup | None = None
 
@@ -216,6 +217,7 @@ class OpenLoop:
         async with asyncio.TaskGroup() as tasks:
             self.tasks = tasks
             self.start = time.perf_counter() + 0.02
+            self.started_unix = time.time() + 0.02
             next_sweep = self.start
             i = 0
             while i < total:
@@ -249,7 +251,11 @@ async def open_loop(host: str, port: int, rate: float, duration: float, *, path:
     gen = OpenLoop(host, port, rate, duration, path=path, deadline=deadline,
                    max_conns=max_conns)
     records = await gen.run()
-    return summarize(records, rate, duration, deadline, gen.max_open), records
+    summary = summarize(records, rate, duration, deadline, gen.max_open)
+    # Wall-clock start of the schedule, so a caller can time the server's CPU
+    # over the load alone (not the generator's own start-up).
+    summary["started_unix"] = round(gen.started_unix, 3)
+    return summary, records
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

@@ -21,6 +21,7 @@ REPO = HERE.parents[1]
 APP = HERE / "app.py"
 HOST = "127.0.0.1"
 SERVER_CPU = "0"
+CLK_TCK = os.sysconf("SC_CLK_TCK")  # /proc/stat's unit, ticks per second
 CLIENT_CPU = "1"
 
 
@@ -90,6 +91,16 @@ def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
     reader.start()
     reader.join(timeout)
     return got[0] if got else ""
+
+
+def core_times(cpu: str) -> tuple[int, int]:
+    """(idle, total) clock ticks of core `cpu` since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith(f"cpu{cpu} "):
+                ticks = [int(v) for v in line.split()[1:9]]
+                return ticks[3] + ticks[4], sum(ticks)  # idle + iowait, all but guest
+    raise RuntimeError(f"no cpu{cpu} line in /proc/stat")
 
 
 def open_loop(port: int, rate: float, duration: float, *, deadline: float,

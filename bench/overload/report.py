@@ -37,8 +37,34 @@ def _fmt(v: object, suffix: str = "") -> str:
     return f"{v}{suffix}"
 
 
+def _two(v: object) -> str:
+    return f"{v:.2f}" if isinstance(v, float) else "-"
+
+
+def _tries(n: object) -> str:
+    return f" (try {n})" if isinstance(n, int) and n > 1 else ""
+
+
+def _best(configs: dict[str, Any]) -> str:
+    name, cfg = max(configs.items(), key=lambda kv: float(kv[1]["overload"]["goodput_rps"]))
+    return f"{float(cfg['overload']['goodput_rps']):,.0f}/s ({NAMES.get(name, name)})"
+
+
 def _pct(v: object) -> str:
     return f"{v:.0%}" if isinstance(v, float) else "-"
+
+
+def _steps(steps: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{st['rate']:,.0f}/{_fmt(st['p99_ms'])}/{'y' if st['sustained'] else 'n'}"
+                     for st in steps)
+
+
+def _recheck(step: dict[str, Any] | None) -> str:
+    if step is None:
+        return "not run"
+    verdict = "sustained" if step["sustained"] else "not sustained"
+    return (f"{verdict} (goodput {step['goodput_rps']:,.0f}/s, "
+            f"p99 {_fmt(step['p99_ms'], ' ms')})")
 
 
 def render(results: dict[str, Any]) -> str:
@@ -51,18 +77,26 @@ def render(results: dict[str, Any]) -> str:
         f"`python bench/overload/run.py` ({results['date']}; {results['machine']}). "
         f"Server on core {s['server_cpu']}, open-loop generator on core {s['client_cpu']}. "
         f"Handler: one await, then ~{s['work_ms']} ms of CPU ({s['rounds']} SHA-256 rounds). "
-        f"Capacity = best wrk (closed-loop) rate of the unprotected server over "
-        f"{', '.join(str(c) for c in cap['by_connections'])} connections: "
-        f"**{cap['rps']:,.0f} req/s**. Then, per configuration, an open-loop run at "
+        f"**Capacity = {cap['rps']:,.0f} req/s**: the highest open-loop rate the unprotected "
+        f"server sustained for {cap['step_s']:g} s (>= 99.9% answered 2xx, admitted p99 at most "
+        f"{P99_LIMIT:g}x its unloaded p99 of {cap['unloaded_p99_ms']} ms at "
+        f"{cap['unloaded_rps']:,.0f} req/s), found by growing the rate 1.25x per step, then "
+        f"bisecting to {cap['resolution']:.0%}; first failed rate "
+        f"{_fmt(cap['first_failed_rps'], ' req/s')}; steps (req/s, p99 ms, sustained): "
+        f"{_steps(cap['steps'])}. "
+        f"A closing step at capacity after the configurations: {_recheck(cap.get('recheck'))}. "
+        f"Then, per configuration, an open-loop run at "
         f"{s['baseline_share']:.0%} of capacity for {s['baseline_s']} s (the unloaded p99) "
         f"and one at **{s['overload_factor']:g}x capacity ({s['overload_rps']:,.0f} req/s) "
         f"for {s['duration_s']} s**. Clients give up after {s['deadline_s']} s "
         f"(at most {s['max_conns']} connections); latency counts from each request's "
-        f"scheduled time. Load average before the run: {results['loadavg']}.",
+        f"scheduled time. Load average before / after the run: {results['loadavg']} / "
+        f"{results.get('loadavg_end', '-')}.",
         "",
         "| configuration | unloaded p99 | goodput at 2x | goodput / capacity | admitted p50 | "
-        "admitted p99 | p99 / unloaded | shed (503) | timed out | server CPU | target met |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "admitted p99 | p99 / unloaded | shed (503) | timed out | server CPU | "
+        "core to others | target met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for name, cfg in results["configs"].items():
         v = cfg["verdict"]
@@ -73,16 +107,27 @@ def render(results: dict[str, Any]) -> str:
             f"| {_fmt(float(o['goodput_rps']), '/s')} | {_pct(v['goodput_share'])} "
             f"| {_fmt(o['latency_ok_ms']['p50'], ' ms')} | {_fmt(o['latency_ok_ms']['p99'], ' ms')} "
             f"| {_fmt(v['p99_ratio'], 'x')} | {o['shed'] / n:.1%} | {o['timeouts'] / n:.1%} "
-            f"| {o.get('server_cpu_share', '-')} | {'yes' if v['meets_target'] else 'no'} |")
+            f"| {_two(o.get('server_cpu'))} | {_two(o.get('server_core_others'))}"
+            f"{_tries(cfg.get('tries'))} "
+            f"| {'yes' if v['meets_target'] else 'no'} |")
     lines += [
         "",
+        f"Highest goodput of any configuration at 2x: {_best(results['configs'])}; the "
+        "unprotected server sustains less than it can process, because a short stall "
+        "at a rate near its peak leaves a backlog that it drains too slowly to keep its "
+        "p99 within bound. "
         f"Target: admitted p99 under {P99_LIMIT:g}x the unloaded p99 and goodput at least "
         f"{GOODPUT_FLOOR:.0%} of capacity. \"server CPU\" is the server's CPU seconds "
-        "per second during the 2x run (1.0 = its whole core; less means other processes "
-        f"took part of it). Settings: ConcurrencyLimit {s['limit']} permits; "
-        f"CoDel {s['limit']} permits, target {s['target_ms']} ms, interval "
-        f"{s['interval_ms']} ms, queue bound {s['queue']} (bounded) or 1024 (default). "
-        "Raw summaries: `bench/overload/results.json`.",
+        "per second during the 2x run (1.0 = its whole core); \"core to others\" is the "
+        "share of its core that other processes of the shared machine took meanwhile. "
+        f"A measurement with more than {s.get('max_others', 0.05):.0%} to others is "
+        f"repeated after a pause (at most {s.get('tries', 1)} tries; the choice never "
+        "looks at the results). "
+        f"Settings: {s['limit']} permit(s) for ConcurrencyLimit and CoDel; "
+        f"CoDel target {s['target_ms']:g} ms, interval {s['interval_ms']:g} ms; queue bound "
+        f"{s['queue']} (`codel`), 1024 (`codel_deep`, the default); `codel_shed` is "
+        "`LoadShedLayer.default()` over CoDel: refused at the door when CoDel predicts a "
+        "wait of at least its target. Raw summaries: `bench/overload/results.json`.",
         END,
     ]
     return "\n".join(lines)

@@ -18,6 +18,16 @@ How this works:
   permit goes to the next waiter. A request that finds a free permit and an
   empty queue has sojourn 0, which tells the controller the queue drained.
 * The queue also has a hard bound (`max_queue`): beyond it, 503 at once.
+* `saturated()` predicts a newcomer's sojourn: with every permit taken it
+  waits for about `(waiting + 1) / max_in_flight` permit hold times (Little's
+  law), the hold time being a moving average (weight 1/8, as TCP's smoothed
+  RTT) of how long admitted requests kept their permit. At or above `target`
+  the layer reports saturation, so a `LoadShedLayer.default()` outside
+  refuses at the door the requests CoDel would find late anyway, instead of
+  letting them queue: CoDel's control law thins a queue fed by clients that
+  back off, and cannot keep pace alone with clients that do not (open-loop
+  load at twice capacity needs half of all arrivals dropped). A full queue
+  also reports saturation.
 * Time comes from an injectable `clock` (seconds); tests use a fake one.
 """
 
@@ -40,6 +50,8 @@ LAYER_NAME: Final = "codel"
 # Re-entering the dropping state within this many intervals of the last
 # scheduled drop resumes the previous drop rate.
 _RESUME_INTERVALS: Final = 16
+# Weight of the newest sample in the permit hold-time average.
+_HOLD_WEIGHT: Final = 0.125
 
 
 @final
@@ -133,16 +145,33 @@ class CoDel:
 
 
 @final
+class HoldTime:
+    """Moving average of how long an admitted request holds its permit."""
+
+    __slots__ = ("mean", "samples")
+
+    def __init__(self) -> None:
+        self.mean = 0.0
+        self.samples = 0
+
+    def add(self, seconds: float) -> None:
+        self.samples += 1
+        self.mean = seconds if self.samples == 1 else (
+            self.mean + (seconds - self.mean) * _HOLD_WEIGHT)
+
+
+@final
 class CoDelLayer:
     """Bound queueing delay: drop (503) while sojourn stays above target."""
 
-    __slots__ = ("codel", "config", "gate", "refusal")
+    __slots__ = ("codel", "config", "gate", "hold", "refusal")
 
     def __init__(self, config: CoDelConfig | None = None, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.config = cfg = config if config is not None else CoDelConfig()
         self.codel = CoDel(cfg.target, cfg.interval)
         self.gate = Gate(cfg.max_in_flight, FifoQueue(), clock, self._judge)
+        self.hold = HoldTime()
         self.refusal = Refusal(LAYER_NAME, "requests are waiting too long; retry later",
                                cfg.retry_after)
 
@@ -157,29 +186,45 @@ class CoDelLayer:
     def _judge(self, waiter: Waiter, now: float) -> bool:
         return self.codel.admit(now - waiter.enqueued_at, now)
 
+    def expected_sojourn(self) -> float:
+        """Seconds a request arriving now would wait for a permit (0: one is free)."""
+        gate = self.gate
+        if gate.in_flight < gate.limit and not gate.waiting:
+            return 0.0
+        return (gate.waiting + 1) * self.hold.mean / gate.limit
+
     def saturated(self) -> bool:
-        return self.gate.saturated()
+        """A newcomer would find no permit and either a full queue or a wait
+        of at least `target`."""
+        gate = self.gate
+        if gate.in_flight < gate.limit and not gate.waiting:
+            return False
+        return (gate.waiting >= self.config.max_queue
+                or self.expected_sojourn() >= self.config.target)
 
     def wrap(self, inner: Service) -> Service:
-        return CoDelService(inner, self.gate, self.codel, self.config.max_queue, self.refusal)
+        return CoDelService(inner, self)
 
 
 @final
 class CoDelService:
     """`inner` behind a CoDel-judged queue."""
 
-    __slots__ = ("_codel", "_gate", "_inner", "_max_queue", "_refusal")
+    __slots__ = ("_clock", "_codel", "_gate", "_hold", "_inner", "_layer", "_max_queue",
+                 "_refusal")
 
-    def __init__(self, inner: Service, gate: Gate, codel: CoDel, max_queue: int,
-                 refusal: Refusal) -> None:
+    def __init__(self, inner: Service, layer: CoDelLayer) -> None:
         self._inner = inner
-        self._gate = gate
-        self._codel = codel
-        self._max_queue = max_queue
-        self._refusal = refusal
+        self._layer = layer
+        self._gate = layer.gate
+        self._codel = layer.codel
+        self._hold = layer.hold
+        self._clock = layer.gate.clock
+        self._max_queue = layer.config.max_queue
+        self._refusal = layer.refusal
 
     def saturated(self) -> bool:
-        return self._gate.saturated()
+        return self._layer.saturated()
 
     async def __call__(self, request: Request) -> Response:
         gate = self._gate
@@ -190,9 +235,12 @@ class CoDelService:
             gate.in_flight += 1
         elif gate.waiting >= self._max_queue or not await gate.wait(gate.waiter()):
             return self._refusal.respond(request)
+        clock = self._clock
+        start = clock()
         try:
             return await self._inner(request)
         finally:
+            self._hold.add(clock() - start)
             gate.in_flight -= 1
             if gate.waiting:
                 gate.dispatch()

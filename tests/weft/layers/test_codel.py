@@ -10,7 +10,8 @@ import pytest
 from backpressure_support import FakeClock, Held, settle
 from layer_support import request, run
 from weft.http_types import Request
-from weft.layers import CoDel, CoDelConfig, CoDelLayer, rejected_by
+from weft.layers import CoDel, CoDelConfig, CoDelLayer, LoadShedLayer, rejected_by
+from weft.layers.codel import HoldTime
 
 TARGET, INTERVAL = 0.005, 0.1
 
@@ -157,5 +158,76 @@ def test_the_layer_refuses_beyond_its_queue_bound() -> None:
         await settle()
         held.release()
         assert [(await t).status for t in tasks[:2]] == [200, 200]
+
+    run(main())
+
+
+def test_hold_time_is_a_moving_average_seeded_by_the_first_sample() -> None:
+    hold = HoldTime()
+    hold.add(0.004)
+    assert hold.mean == pytest.approx(0.004)
+    hold.add(0.012)
+    assert hold.mean == pytest.approx(0.004 + (0.012 - 0.004) / 8)
+    assert hold.samples == 2
+
+
+def test_saturation_predicts_the_sojourn_of_a_newcomer() -> None:
+    async def main() -> None:
+        clock = FakeClock()
+        held = Held()
+        layer = CoDelLayer(CoDelConfig(max_in_flight=1, max_queue=10), clock=clock)
+        svc = layer.wrap(held)
+        first = asyncio.ensure_future(svc(req(0)))
+        await settle()
+        clock.advance(0.002)                # the permit is held for 2 ms
+        held.release()
+        assert (await first).status == 200
+        assert layer.hold.mean == pytest.approx(0.002)
+        assert not layer.saturated() and layer.expected_sojourn() == 0.0
+
+        tasks = [asyncio.ensure_future(svc(req(i))) for i in range(1, 3)]
+        await settle()                      # one holds the permit, one waits
+        assert layer.expected_sojourn() == pytest.approx(0.004)
+        assert not layer.saturated()        # 2 hold times = 4 ms < 5 ms target
+        tasks.append(asyncio.ensure_future(svc(req(3))))
+        await settle()
+        assert layer.expected_sojourn() == pytest.approx(0.006)
+        assert layer.saturated()            # a newcomer would wait 6 ms >= target
+        for _ in range(3):
+            held.release()
+            await settle()
+        assert [(await t).status for t in tasks] == [200, 200, 200]
+
+    run(main())
+
+
+def test_load_shed_outside_codel_refuses_what_would_wait_past_target() -> None:
+    async def main() -> None:
+        clock = FakeClock()
+        held = Held()
+        codel = CoDelLayer(CoDelConfig(max_in_flight=2, max_queue=100), clock=clock)
+        svc = LoadShedLayer.default().wrap(codel.wrap(held))
+        warm = [asyncio.ensure_future(svc(req(i))) for i in range(2)]
+        await settle()
+        clock.advance(0.004)                # hold time 4 ms, 2 permits: 2 ms per place
+        held.release()
+        assert [(await t).status for t in warm] == [200, 200]
+
+        reqs = [req(i) for i in range(10, 16)]
+        tasks = []
+        for r in reqs:
+            tasks.append(asyncio.ensure_future(svc(r)))
+            await settle(2)
+        # 2 inside; waiting 0, 1 predict 2 and 4 ms (admitted); waiting 2
+        # would predict 6 ms >= 5 ms: the rest are refused at the door.
+        assert held.inside == 2 and codel.gate.waiting == 2
+        refused = [t.result() for t in tasks[4:]]
+        assert [r.status for r in refused] == [503, 503]
+        assert all(rejected_by(r) == "loadshed" for r in reqs[4:])
+        for _ in range(3):
+            held.release()
+            await settle()
+        assert [(await t).status for t in tasks[:4]] == [200] * 4
+        assert codel.codel.drops == 0       # nothing queued long enough to be dropped
 
     run(main())
