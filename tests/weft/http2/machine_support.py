@@ -33,6 +33,8 @@ def u32(value: int) -> bytes:
 
 
 def parse(data: bytes) -> list[Frame]:
+    """The server's output as hyperframe frames (h2's client cannot keep
+    reading after a GOAWAY, so tests read frames themselves)."""
     out, pos = [], 0
     while pos < len(data):
         frame, length = Frame.parse_frame_header(memoryview(data[pos:pos + 9]))

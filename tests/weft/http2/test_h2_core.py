@@ -11,7 +11,6 @@ from h2.errors import ErrorCodes
 from h2.settings import SettingCodes
 from hyperframe.frame import (
     ContinuationFrame,
-    Frame,
     GoAwayFrame,
     HeadersFrame,
     PingFrame,
@@ -19,6 +18,7 @@ from hyperframe.frame import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from machine_support import parse
 from weft.protocols.http2 import (
     PREFACE,
     ConnectionEnded,
@@ -192,18 +192,6 @@ def test_settings_ack_timeout_and_idle_timeout() -> None:
     assert ended is not None and ended.error_code == ErrorCodes.NO_ERROR
 
 
-def frames(data: bytes) -> list[Frame]:
-    """Parse server output with hyperframe (h2's client cannot keep reading
-    after a GOAWAY, so the drain test reads frames itself)."""
-    out, pos = [], 0
-    while pos < len(data):
-        frame, length = Frame.parse_frame_header(memoryview(data[pos:pos + 9]))
-        frame.parse_body(memoryview(data[pos + 9:pos + 9 + length]))
-        out.append(frame)
-        pos += 9 + length
-    return out
-
-
 def test_drain_lets_open_streams_finish_and_refuses_new() -> None:
     core, c = pair()
     req(c, 1)
@@ -213,7 +201,7 @@ def test_drain_lets_open_streams_finish_and_refuses_new() -> None:
     events = core.receive(c.data_to_send(), 0.0)
     assert not any(isinstance(e, RequestStarted) for e in events)
     assert core.send_headers(1, [(b":status", b"204")], end_stream=True)
-    out = frames(core.data_to_send())
+    out = parse(core.data_to_send())
     goaway = [f for f in out if isinstance(f, GoAwayFrame)]
     assert goaway and goaway[0].error_code == 0 and goaway[0].last_stream_id == 1
     assert any(isinstance(f, RstStreamFrame) and f.stream_id == 3

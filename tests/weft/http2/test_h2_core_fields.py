@@ -11,7 +11,8 @@ import h2.events
 import pytest
 from h2.errors import ErrorCodes
 from hpack import Encoder
-from hyperframe.frame import Frame, GoAwayFrame, HeadersFrame, RstStreamFrame
+from hyperframe.frame import GoAwayFrame, HeadersFrame, RstStreamFrame
+from machine_support import parse
 from weft.protocols.http2 import ConnectionEnded, H2Core, Http2Limits, RequestStarted
 
 
@@ -32,16 +33,6 @@ def raw_headers(c: h2.connection.H2Connection, sid: int, fields: list[tuple[byte
     return c.data_to_send() + frame.serialize()
 
 
-def wire_frames(data: bytes) -> list[Frame]:
-    out, pos = [], 0
-    while pos < len(data):
-        frame, length = Frame.parse_frame_header(memoryview(data[pos:pos + 9]))
-        frame.parse_body(memoryview(data[pos + 9:pos + 9 + length]))
-        out.append(frame)
-        pos += 9 + length
-    return out
-
-
 GOOD = [(b":method", b"GET"), (b":path", b"/"), (b":scheme", b"http"), (b":authority", b"h")]
 
 
@@ -59,7 +50,7 @@ def test_malformed_request_head_is_a_stream_error(bad: list[tuple[bytes, bytes]]
     events = core.receive(raw_headers(c, 1, bad), 0.1)
     assert not any(isinstance(e, (RequestStarted, ConnectionEnded)) for e in events)
     assert not core.closed and core.guard.server_resets == 1
-    out = wire_frames(core.data_to_send())
+    out = parse(core.data_to_send())
     assert [(f.stream_id, f.error_code) for f in out if isinstance(f, RstStreamFrame)] \
         == [(1, ErrorCodes.PROTOCOL_ERROR)]
     assert not any(isinstance(f, GoAwayFrame) for f in out)
