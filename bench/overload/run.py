@@ -49,6 +49,8 @@ HERE = Path(__file__).resolve().parent
 # server's core over it; otherwise it is repeated after a pause.
 MAX_OTHERS = 0.05
 RETRY_PAUSE_S = 10.0
+#: offered load of the saturation measurement, as a multiple of the knee
+SATURATION_FACTOR = 3.0
 CONFIGS = ("codel_shed", "shed", "codel", "codel_deep", "none")
 
 
@@ -136,8 +138,12 @@ def find_capacity(args: argparse.Namespace, log: Path) -> tuple[int, dict[str, A
 
     start = args.search_start or 0.5 / (args.work_ms / 1000)
     found = capacity.search(measure, start, bound, resolution=args.resolution)
+    peak = saturation(args, rounds, found.capacity_rps, log)
     return rounds, {
-        "rps": found.capacity_rps,
+        "rps": max(found.capacity_rps, peak["goodput_rps"]),
+        "knee_rps": found.capacity_rps,
+        "peak_rps": peak["goodput_rps"],
+        "peak": peak,
         "first_failed_rps": found.first_failed_rps,
         "max_goodput_rps": max(s.goodput_rps for s in found.steps),
         "unloaded_rps": round(unloaded_rps, 1),
@@ -148,6 +154,24 @@ def find_capacity(args: argparse.Namespace, log: Path) -> tuple[int, dict[str, A
         "resolution": args.resolution,
         "steps": [asdict(s) for s in found.steps],
     }
+
+
+def saturation(args: argparse.Namespace, rounds: int, knee: float,
+               log: Path) -> dict[str, Any]:
+    """The server's service rate: what it completes per second when offered
+    `SATURATION_FACTOR` x the knee for two search steps, behind a concurrency
+    limit and a shedder (the `shed` configuration) so that its queue cannot
+    grow and it neither idles nor drowns."""
+    def attempt() -> dict[str, Any]:
+        with procs.serving("shed", log=log, rounds=rounds, **_layer_args(args)) as s:
+            return measured(s, knee * SATURATION_FACTOR, 2 * args.step_s, args)
+
+    out, _ = uncontended(attempt, args.tries, _others)
+    print(f"  saturation at {knee * SATURATION_FACTOR:.0f} req/s offered: goodput "
+          f"{out['goodput_rps']}/s, cpu {out['server_cpu']}", flush=True)
+    return {"offered_rps": round(knee * SATURATION_FACTOR, 1),
+            "goodput_rps": float(out["goodput_rps"]), "server_cpu": out["server_cpu"],
+            "others": out["server_core_others"]}
 
 
 def run_config(name: str, rounds: int, rps: float, args: argparse.Namespace,
@@ -173,14 +197,18 @@ def benchmark(args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
             partial(run_config, name, rounds, rps, args, log_dir / f"{name}.log"),
             args.tries, lambda c: max(_others(c["baseline"]), _others(c["overload"])))
         cfg["tries"] = tries
-        cfg["verdict"] = report.verdict(cfg, rps)
         configs[name] = cfg
-        print(f"{name}: {json.dumps(cfg['verdict'])} (others "
+        print(f"{name}: goodput {cfg['overload']['goodput_rps']}/s (others "
               f"{cfg['overload']['server_core_others']}, try {tries})", flush=True)
-    recheck, _ = uncontended(lambda: measured_none(rounds, rps, args, log_dir), args.tries,
+    reference = cap["reference_rps"] = round(report.reference_rps(cap, configs), 1)
+    for name, cfg in configs.items():
+        cfg["verdict"] = report.verdict(cfg, reference)
+        print(f"{name}: {json.dumps(cfg['verdict'])} against {reference} req/s", flush=True)
+    knee = float(cap["knee_rps"])
+    recheck, _ = uncontended(lambda: measured_none(rounds, knee, args, log_dir), args.tries,
                              _others)
-    cap["recheck"] = asdict(capacity.judge(rps, recheck, float(cap["p99_bound_ms"])))
-    print(f"capacity recheck at {rps:.0f} req/s: {cap['recheck']}", flush=True)
+    cap["recheck"] = asdict(capacity.judge(knee, recheck, float(cap["p99_bound_ms"])))
+    print(f"knee recheck at {knee:.0f} req/s: {cap['recheck']}", flush=True)
     return {
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
@@ -214,7 +242,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work-ms", type=float, default=1.0)
     p.add_argument("--rounds", type=int, default=0,
                    help="SHA-256 rounds per request (0: calibrate to --work-ms)")
-    p.add_argument("--limit", type=int, default=1, help="permits (ConcurrencyLimit, CoDel)")
+    p.add_argument("--limit", type=int, default=2, help="permits (ConcurrencyLimit, CoDel)")
     p.add_argument("--target-ms", type=float, default=2.5, help="CoDel target")
     p.add_argument("--interval-ms", type=float, default=50.0, help="CoDel interval")
     p.add_argument("--queue", type=int, default=16, help="CoDel queue bound (codel)")

@@ -222,3 +222,13 @@ def test_a_run_is_repeated_only_while_others_hold_the_server_core(
     out, tries = run.uncontended(lambda: {"server_core_others": next(busy)}, 3,
                                  lambda s: float(s["server_core_others"]))
     assert (out["server_core_others"], tries) == (0.20, 3)   # the least disturbed
+
+
+def test_goodput_reference_is_the_best_the_run_saw() -> None:
+    def cfg(goodput: float) -> dict[str, Any]:
+        return {"overload": {"goodput_rps": goodput}}
+
+    cap = {"rps": 500.0, "max_goodput_rps": 620.0}
+    assert report.reference_rps(cap, {"a": cfg(700.0), "b": cfg(300.0)}) == 700.0
+    assert report.reference_rps(cap, {"a": cfg(400.0)}) == 620.0
+    assert report.reference_rps({"rps": 900.0}, {"a": cfg(400.0)}) == 900.0
