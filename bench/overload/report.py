@@ -18,19 +18,16 @@ NAMES = {
 }
 
 
-def reference_rps(capacity: dict[str, Any], configs: dict[str, Any]) -> float:
-    """The goodput yardstick: the larger of the capacity found by the search and
-    the highest goodput anything reached in the same run (a search step, or
-    any configuration at 2x). No configuration can then score above 100% by
-    beating a capacity estimate that came out low."""
-    seen = [float(capacity["rps"]), float(capacity.get("max_goodput_rps") or 0.0)]
-    seen += [float(c["overload"]["goodput_rps"]) for c in configs.values()]
-    return max(seen)
+def own_reference_rps(cfg: dict[str, Any]) -> float:
+    """A configuration's goodput yardstick, from its own minute: the service
+    rate measured just before its runs, or its own goodput at 2x if that is
+    higher (so it can never score above 100%)."""
+    return max(float(cfg["service"]["goodput_rps"]), float(cfg["overload"]["goodput_rps"]))
 
 
 def verdict(cfg: dict[str, Any], capacity: float) -> dict[str, Any]:
     """Same-run ratios: admitted p99 against the unloaded p99, goodput against
-    `capacity` (the run's `reference_rps`)."""
+    `capacity` (the configuration's `own_reference_rps`)."""
     base = cfg["baseline"]["latency_ok_ms"]["p99"]
     over = cfg["overload"]["latency_ok_ms"]["p99"]
     ratio = None if not base or over is None else round(over / base, 2)
@@ -109,10 +106,11 @@ def render(results: dict[str, Any]) -> str:
         f"scheduled time. Load average before / after the run: {results['loadavg']} / "
         f"{results.get('loadavg_end', '-')}.",
         "",
-        "| configuration | unloaded p99 | goodput at 2x | goodput / reference | admitted p50 | "
+        "| configuration | unloaded p99 | service rate (same minute) | goodput at 2x | "
+        "goodput / reference | admitted p50 | "
         "admitted p99 | p99 / unloaded | shed (503) | timed out | server CPU | "
         "core to others | target met |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for name, cfg in results["configs"].items():
         v = cfg["verdict"]
@@ -120,6 +118,7 @@ def render(results: dict[str, Any]) -> str:
         n = max(1, int(o["scheduled"]))
         lines.append(
             f"| {NAMES.get(name, name)} | {_fmt(cfg['baseline']['latency_ok_ms']['p99'], ' ms')} "
+            f"| {_fmt((cfg.get('service') or {}).get('goodput_rps'), '/s')} "
             f"| {_fmt(float(o['goodput_rps']), '/s')} | {_pct(v['goodput_share'])} "
             f"| {_fmt(o['latency_ok_ms']['p50'], ' ms')} | {_fmt(o['latency_ok_ms']['p99'], ' ms')} "
             f"| {_fmt(v['p99_ratio'], 'x')} | {o['shed'] / n:.1%} | {o['timeouts'] / n:.1%} "
@@ -129,13 +128,12 @@ def render(results: dict[str, Any]) -> str:
     lines += [
         "",
         f"Highest goodput of any configuration at 2x: {_best(results['configs'])}. "
-        f"**Goodput reference = {_fmt(float(cap.get('reference_rps') or cap['rps']), ' req/s')}**: "
-        "the larger of the capacity and the highest goodput anything reached in this run "
-        "(a search step or any configuration at 2x). The unprotected server sustains less "
-        "than it can process, because a short stall at a rate near its peak leaves a "
-        "backlog that it drains too slowly to keep its p99 within bound; measuring "
-        "goodput against the best the server ever did in the run keeps a low capacity "
-        "estimate from flattering any configuration. "
+        "**Goodput reference, per configuration**: its service rate measured in the same "
+        "minute (a saturation step on a fresh server just before its runs: goodput when "
+        "offered 3x the knee behind ConcurrencyLimit + LoadShed), or its own goodput at 2x "
+        "if higher. The machine's speed drifts over minutes, so a reference measured once "
+        "at the start would judge later configurations against a rate the machine no "
+        "longer has. "
         f"Target: admitted p99 under {P99_LIMIT:g}x the unloaded p99 and goodput at least "
         f"{GOODPUT_FLOOR:.0%} of the reference. \"server CPU\" is the server's CPU seconds "
         "per second during the 2x run (1.0 = its whole core); \"core to others\" is the "

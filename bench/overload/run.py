@@ -174,13 +174,16 @@ def saturation(args: argparse.Namespace, rounds: int, knee: float,
             "others": out["server_core_others"]}
 
 
-def run_config(name: str, rounds: int, rps: float, args: argparse.Namespace,
+def run_config(name: str, rounds: int, rps: float, knee: float, args: argparse.Namespace,
                log: Path) -> dict[str, Any]:
-    """Unloaded then 2x runs of one configuration, on one fresh server."""
+    """The service rate measured again (the machine's speed drifts over
+    minutes, so each configuration gets a reference from its own minute),
+    then unloaded and 2x runs of the configuration on one fresh server."""
+    service = saturation(args, rounds, knee, log)
     with procs.serving(name, log=log, rounds=rounds, **_layer_args(args)) as served:
         base = measured(served, rps * args.baseline_share, args.baseline_s, args)
         over = measured(served, rps * args.factor, args.duration, args)
-    return {"baseline": base, "overload": over}
+    return {"service": service, "baseline": base, "overload": over}
 
 
 def benchmark(args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
@@ -194,14 +197,15 @@ def benchmark(args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
     for name in args.configs:
         # Every configuration does the same work: the calibration above.
         cfg, tries = uncontended(
-            partial(run_config, name, rounds, rps, args, log_dir / f"{name}.log"),
+            partial(run_config, name, rounds, rps, float(cap["knee_rps"]), args,
+                    log_dir / f"{name}.log"),
             args.tries, lambda c: max(_others(c["baseline"]), _others(c["overload"])))
         cfg["tries"] = tries
         configs[name] = cfg
         print(f"{name}: goodput {cfg['overload']['goodput_rps']}/s (others "
               f"{cfg['overload']['server_core_others']}, try {tries})", flush=True)
-    reference = cap["reference_rps"] = round(report.reference_rps(cap, configs), 1)
     for name, cfg in configs.items():
+        reference = cfg["reference_rps"] = round(report.own_reference_rps(cfg), 1)
         cfg["verdict"] = report.verdict(cfg, reference)
         print(f"{name}: {json.dumps(cfg['verdict'])} against {reference} req/s", flush=True)
     knee = float(cap["knee_rps"])

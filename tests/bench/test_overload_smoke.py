@@ -95,8 +95,11 @@ def _results() -> dict[str, Any]:
         return {"scheduled": 100, "ok": ok, "shed": shed, "timeouts": 100 - ok - shed,
                 "goodput_rps": float(ok), "latency_ok_ms": {"p50": p99 / 2, "p99": p99}}
 
-    configs = {"none": {"baseline": summary(25, 2.0, 0), "overload": summary(40, 900.0, 0)},
-               "shed": {"baseline": summary(25, 2.0, 0), "overload": summary(95, 6.0, 5)}}
+    service = {"goodput_rps": 100.0}
+    configs = {"none": {"service": service, "baseline": summary(25, 2.0, 0),
+                        "overload": summary(40, 900.0, 0)},
+               "shed": {"service": service, "baseline": summary(25, 2.0, 0),
+                        "overload": summary(95, 6.0, 5)}}
     for cfg in configs.values():
         cfg["verdict"] = report.verdict(cfg, 100.0)
     settings = {"work_ms": 1.0, "rounds": 90, "server_cpu": "0", "client_cpu": "1",
@@ -138,7 +141,7 @@ def test_section_replaces_only_its_markers(tmp_path: Path) -> None:
     assert "old" not in text
     assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
     assert "kept above" in text and "kept below" in text
-    assert "| LoadShed + ConcurrencyLimit | 2.0 ms | 95.0/s | 95% |" in text
+    assert "| LoadShed + ConcurrencyLimit | 2.0 ms | 100.0/s | 95.0/s | 95% |" in text
     assert "| no layers |" in text
     assert "**Capacity = 100 req/s**" in text
     assert "100/4.0/y, 103/80.0/n" in text
@@ -224,11 +227,9 @@ def test_a_run_is_repeated_only_while_others_hold_the_server_core(
     assert (out["server_core_others"], tries) == (0.20, 3)   # the least disturbed
 
 
-def test_goodput_reference_is_the_best_the_run_saw() -> None:
-    def cfg(goodput: float) -> dict[str, Any]:
-        return {"overload": {"goodput_rps": goodput}}
+def test_goodput_reference_is_the_configurations_own_minute() -> None:
+    def cfg(service: float, goodput: float) -> dict[str, Any]:
+        return {"service": {"goodput_rps": service}, "overload": {"goodput_rps": goodput}}
 
-    cap = {"rps": 500.0, "max_goodput_rps": 620.0}
-    assert report.reference_rps(cap, {"a": cfg(700.0), "b": cfg(300.0)}) == 700.0
-    assert report.reference_rps(cap, {"a": cfg(400.0)}) == 620.0
-    assert report.reference_rps({"rps": 900.0}, {"a": cfg(400.0)}) == 900.0
+    assert report.own_reference_rps(cfg(880.0, 750.0)) == 880.0
+    assert report.own_reference_rps(cfg(700.0, 760.0)) == 760.0  # never above 100%
