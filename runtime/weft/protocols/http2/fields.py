@@ -54,6 +54,18 @@ class FieldError(ValueError):
     """The header block breaks a rule of RFC 9113 §8.2-8.3 (h2's wording)."""
 
 
+def _check_pseudo(name: bytes, seen: set[bytes], after_regular: bool) -> None:
+    """RFC 9113 §8.3: each pseudo-field once, all before the regular fields,
+    and only the defined ones. Records `name` in `seen`."""
+    if name in seen:
+        raise FieldError(f"Received duplicate pseudo-header field {name!r}")
+    seen.add(name)
+    if after_regular:
+        raise FieldError(f"Received pseudo-header field out of sequence: {name!r}")
+    if name not in _PSEUDO:
+        raise FieldError(f"Received custom pseudo-header field {name!r}")
+
+
 def _check_field(name: bytes, value: bytes) -> None:
     bad = _BAD_NAME.search(name, 1 if name[:1] == b":" else 0)
     if bad is not None:
@@ -96,13 +108,7 @@ def request_fields(headers: list[Header], trailers: bool = False) -> list[Header
     for name, value in out:
         _check_field(name, value)
         if name[:1] == b":":
-            if name in pseudo:
-                raise FieldError(f"Received duplicate pseudo-header field {name!r}")
-            pseudo.add(name)
-            if regular:
-                raise FieldError(f"Received pseudo-header field out of sequence: {name!r}")
-            if name not in _PSEUDO:
-                raise FieldError(f"Received custom pseudo-header field {name!r}")
+            _check_pseudo(name, pseudo, regular)
             if name == b":method":
                 method = value
             elif name == b":authority" and not trailers:
@@ -161,13 +167,7 @@ def response_fields(headers: list[Header], trailers: bool = False) -> list[Heade
         if name == b"te" and value.lower() != b"trailers":
             raise FieldError(f"Invalid value for TE header: {value!r}")
         if name[:1] == b":":
-            if name in pseudo:
-                raise FieldError(f"Received duplicate pseudo-header field {name!r}")
-            pseudo.add(name)
-            if regular:
-                raise FieldError(f"Received pseudo-header field out of sequence: {name!r}")
-            if name not in _PSEUDO:
-                raise FieldError(f"Received custom pseudo-header field {name!r}")
+            _check_pseudo(name, pseudo, regular)
         else:
             regular = True
         if name in _SECURE or (name == b"cookie" and len(value) < 20):
