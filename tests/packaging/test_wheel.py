@@ -39,6 +39,8 @@ def test_wheel_contains_packages_and_data(wheel: Path) -> None:
     assert "weftc/_data/grammar/verum.lark" in names
     assert any(n.startswith("weftc/_data/stdlib/") and n.endswith(".vr") for n in names)
     assert not any(n.startswith(("tests/", "runtime/")) for n in names)
+    # the C accelerator, compiled by hatch_build.py (gcc is part of `make test`'s machine)
+    assert any(n.startswith("weft/protocols/http1/_native.") and n.endswith(".so") for n in names)
 
 
 def test_wheel_install_parses_example(wheel: Path, tmp_path: Path) -> None:
@@ -52,10 +54,12 @@ def test_wheel_install_parses_example(wheel: Path, tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps",
                     "--quiet", "--no-index", str(wheel)], check=True, capture_output=True, timeout=120)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    where = subprocess.run([str(py), "-c", "import weftc, weft; print(weftc.__file__); print(weft.__file__)"],
+    where = subprocess.run([str(py), "-c", "import weftc, weft; print(weftc.__file__); print(weft.__file__);"
+                            "from weft.protocols.http1 import parser; print(parser.NATIVE.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
     assert str(env_dir) in where.splitlines()[0], where
     assert str(env_dir) in where.splitlines()[1], where
+    assert str(env_dir) in where.splitlines()[2], where  # the wheel's own compiled module
     res = subprocess.run([str(env_dir / "bin" / "weftc"), "parse", str(ROOT / "examples" / "hello.vr"),
                           "--format", "json"], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=60)

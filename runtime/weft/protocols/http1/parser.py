@@ -24,11 +24,18 @@ repeated Host on HTTP/1.1, request-target forms the method does not allow,
 limits (414, 431, 413), unsupported versions (505), unmet expectations (417).
 
 `work` counts bytes scanned or copied, the evidence for linear cost.
+
+`next_request`, the hot path, has a C twin (`_native.c`) that the class uses
+when it is built (see hatch_build.py; `WEFT_NATIVE=off` in the environment
+keeps the Python one). The Python method stays the specification: tests run
+both on the same input and compare (`py_next_request`, `NATIVE`).
 """
 
 from __future__ import annotations
 
+import os
 import re
+from types import ModuleType
 from typing import Final, final
 
 from weft.http_types import Headers, Request, parsed_request
@@ -602,3 +609,25 @@ def _other_target_form(request: Request, target: str) -> str | None:
     request.raw_query = query if q else None
     request.headers.set("host", authority)
     return None
+
+
+#: the pure-Python `next_request`: the specification the C twin is tested against
+py_next_request: Final = Http1Parser.next_request
+
+
+def _load_native() -> ModuleType | None:
+    """Install the C `next_request` on the class, if it is built and not switched off."""
+    if os.environ.get("WEFT_NATIVE") == "off":
+        return None
+    try:
+        from weft.protocols.http1 import _native
+    except ImportError:
+        return None
+    _native.bind(Http1Parser, Request, Headers, _split_fields, NEED_DATA, _HEAD)
+    # setattr: replacing a method on a final class is this module's own choice
+    setattr(Http1Parser, "next_request", _native.next_request_method)  # noqa: B010
+    return _native
+
+
+#: the C accelerator in use, or None when the pure-Python code serves
+NATIVE: Final = _load_native()
