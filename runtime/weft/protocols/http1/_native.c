@@ -1,4 +1,6 @@
-/* C accelerator for the HTTP/1.1 parser's fast path: `Http1Parser.next_request`.
+/* C accelerators for the HTTP/1.1 hot path: the parser's fast path
+ * (`Http1Parser.next_request`) and the response encoder
+ * (`ResponseSerializer.encode`, at the end of this file).
  *
  * Why: on the hot path a request is one regular-expression match, a latin-1
  * decode of a window, group extraction and a Python function that fills the
@@ -463,19 +465,199 @@ head_length(PyObject *module, PyObject *arg)
                                         PyBytes_GET_SIZE(arg), &h));
 }
 
+
+/* ------------------------------------------------------------------ encoder
+ *
+ * ResponseSerializer.encode (serializer.py is the specification): the cached
+ * head block for (status, headers), the current date line, our framing and
+ * the body, joined into one bytes object sized up front. A cache miss, a
+ * date change and anything but an exact Response with a list of headers and
+ * a bytes body are left to the Python code (`_block`, `_Block.dated`, and
+ * the pure-Python `encode` itself), so this only ever does what it would. */
+
+static PyTypeObject *serializer_type, *block_type, *clock_type, *response_type;
+static PyObject *py_encode, *str_block_method, *str_dated_method;
+
+enum { S_CACHE, S_CLOCK, S_COUNT };
+static const char *const SERIALIZER_SLOTS[S_COUNT] = {"_cache", "clock"};
+enum { B_BODILESS, B_CLOSE, B_DATE, B_PREFIX, B_COUNT };
+static const char *const BLOCK_SLOTS[B_COUNT] = {"bodiless", "close", "date", "prefix"};
+enum { C_LINE, C_COUNT };
+static const char *const CLOCK_SLOTS[C_COUNT] = {"line"};
+enum { RS_BODY, RS_HEADERS, RS_STATUS, RS_STREAM, RS_COUNT };
+static const char *const RESPONSE_SLOTS[RS_COUNT] = {"body", "headers", "status", "stream"};
+static Py_ssize_t serializer_off[S_COUNT], block_off[B_COUNT], clock_off[C_COUNT],
+    response_off[RS_COUNT];
+
+static const char CLOSE_LINE[] = "connection: close\r\n";
+static const char KEEP_ALIVE_LINE[] = "connection: keep-alive\r\n";
+
+/* The bytes concatenation of up to four pieces, in one allocation. */
+static PyObject *
+join4(const char *a, Py_ssize_t na, const char *b, Py_ssize_t nb, const char *c, Py_ssize_t nc,
+      const char *d, Py_ssize_t nd)
+{
+    PyObject *out = PyBytes_FromStringAndSize(NULL, na + nb + nc + nd);
+    if (out == NULL)
+        return NULL;
+    char *p = PyBytes_AS_STRING(out);
+    memcpy(p, a, (size_t)na);
+    memcpy(p + na, b, (size_t)nb);
+    memcpy(p + na + nb, c, (size_t)nc);
+    memcpy(p + na + nb + nc, d, (size_t)nd);
+    return out;
+}
+
+static PyObject *
+encode_fallback(PyObject *const *args)
+{
+    return PyObject_Vectorcall(py_encode, args, 5, NULL);
+}
+
+static PyObject *
+encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "encode(serializer, response, head_only, keep_alive, http10)");
+        return NULL;
+    }
+    if (serializer_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the encoder of weft.protocols.http1._native is not bound");
+        return NULL;
+    }
+    PyObject *self = args[0], *response = args[1];
+    if (!Py_IS_TYPE(self, serializer_type) || !Py_IS_TYPE(response, response_type))
+        return encode_fallback(args);
+    PyObject *status = SLOT(response, response_off[RS_STATUS]);
+    PyObject *headers = SLOT(response, response_off[RS_HEADERS]);
+    PyObject *body = SLOT(response, response_off[RS_BODY]);
+    PyObject *cache = SLOT(self, serializer_off[S_CACHE]);
+    PyObject *clock = SLOT(self, serializer_off[S_CLOCK]);
+    if (status == NULL || headers == NULL || !PyList_CheckExact(headers) || body == NULL
+        || !PyBytes_CheckExact(body) || cache == NULL || !PyDict_CheckExact(cache)
+        || clock == NULL || !Py_IS_TYPE(clock, clock_type))
+        return encode_fallback(args);
+    int head_only = PyObject_IsTrue(args[2]);
+    int keep = PyObject_IsTrue(args[3]);
+    int http10 = PyObject_IsTrue(args[4]);
+    if (head_only < 0 || keep < 0 || http10 < 0)
+        return NULL;
+
+    PyObject *fields = PyList_AsTuple(headers);
+    if (fields == NULL)
+        return NULL;
+    PyObject *key = PyTuple_Pack(2, status, fields);
+    Py_DECREF(fields);
+    if (key == NULL)
+        return NULL;
+    PyObject *block = PyDict_GetItemWithError(cache, key);
+    Py_DECREF(key);
+    if (block != NULL) {
+        Py_INCREF(block);
+    } else {
+        if (PyErr_Occurred())
+            return NULL;
+        block = PyObject_CallMethodObjArgs(self, str_block_method, status, headers, NULL);
+        if (block == NULL)
+            return NULL;
+    }
+    PyObject *prefix = NULL, *out = NULL;
+    if (!Py_IS_TYPE(block, block_type)) {
+        PyErr_SetString(PyExc_TypeError, "ResponseSerializer._block did not return a _Block");
+        goto done;
+    }
+    if (SLOT(block, block_off[B_CLOSE]) == Py_True)
+        keep = 0;
+    PyObject *line = SLOT(clock, clock_off[C_LINE]);
+    if (line != NULL && SLOT(block, block_off[B_DATE]) == line) {
+        prefix = SLOT(block, block_off[B_PREFIX]);
+        Py_XINCREF(prefix);
+    } else {
+        prefix = PyObject_CallMethodObjArgs(block, str_dated_method, line ? line : Py_None, NULL);
+    }
+    if (prefix == NULL)
+        goto done;
+    if (!PyBytes_CheckExact(prefix)) {
+        PyErr_SetString(PyExc_TypeError, "a response head block is not bytes");
+        goto done;
+    }
+    const char *conn = "";
+    Py_ssize_t nconn = 0;
+    if (!keep) {
+        conn = CLOSE_LINE;
+        nconn = (Py_ssize_t)sizeof(CLOSE_LINE) - 1;
+    } else if (http10) {
+        conn = KEEP_ALIVE_LINE;
+        nconn = (Py_ssize_t)sizeof(KEEP_ALIVE_LINE) - 1;
+    }
+    if (SLOT(block, block_off[B_BODILESS]) == Py_True) {
+        out = join4(PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix), conn, nconn, "\r\n", 2,
+                    "", 0);
+    } else {
+        Py_ssize_t n = PyBytes_GET_SIZE(body);
+        char length[48];
+        int nlength = snprintf(length, sizeof length, "content-length: %zd\r\n\r\n", n);
+        out = join4(PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix), conn, nconn, length,
+                    nlength, PyBytes_AS_STRING(body), head_only ? 0 : n);
+    }
+done:
+    Py_DECREF(block);
+    Py_XDECREF(prefix);
+    if (out == NULL)
+        return NULL;
+    PyObject *result = PyTuple_Pack(2, out, keep ? Py_True : Py_False);
+    Py_DECREF(out);
+    return result;
+}
+
+static PyObject *
+bind_encoder(PyObject *module, PyObject *args)
+{
+    PyObject *stype, *btype, *ctype, *rtype, *fallback;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O:bind_encoder", &PyType_Type, &stype, &PyType_Type,
+                          &btype, &PyType_Type, &ctype, &PyType_Type, &rtype, &fallback))
+        return NULL;
+    if (slot_offsets((PyTypeObject *)stype, SERIALIZER_SLOTS, S_COUNT, serializer_off) < 0
+        || slot_offsets((PyTypeObject *)btype, BLOCK_SLOTS, B_COUNT, block_off) < 0
+        || slot_offsets((PyTypeObject *)ctype, CLOCK_SLOTS, C_COUNT, clock_off) < 0
+        || slot_offsets((PyTypeObject *)rtype, RESPONSE_SLOTS, RS_COUNT, response_off) < 0)
+        return NULL;
+    if (!PyCallable_Check(fallback)) {
+        PyErr_SetString(PyExc_TypeError, "bind_encoder needs the Python encode as its fallback");
+        return NULL;
+    }
+    Py_INCREF(stype);
+    Py_INCREF(btype);
+    Py_INCREF(ctype);
+    Py_INCREF(rtype);
+    Py_INCREF(fallback);
+    Py_XSETREF(serializer_type, (PyTypeObject *)stype);
+    Py_XSETREF(block_type, (PyTypeObject *)btype);
+    Py_XSETREF(clock_type, (PyTypeObject *)ctype);
+    Py_XSETREF(response_type, (PyTypeObject *)rtype);
+    Py_XSETREF(py_encode, fallback);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"bind", bind, METH_VARARGS,
      "bind(Http1Parser, Request, Headers, split_fields, NEED_DATA, State.HEAD): "
      "find the slots and constants next_request uses"},
     {"next_request", next_request, METH_O,
      "next_request(parser): Http1Parser.next_request in C (see parser.py)"},
+    {"bind_encoder", bind_encoder, METH_VARARGS,
+     "bind_encoder(ResponseSerializer, _Block, DateClock, Response, python_encode): "
+     "find the slots encode uses, and what it falls back to"},
+    {"encode", (PyCFunction)(void (*)(void))encode, METH_FASTCALL,
+     "encode(serializer, response, head_only, keep_alive, http10): "
+     "ResponseSerializer.encode in C (see serializer.py)"},
     {"head_length", head_length, METH_O,
      "head_length(data): length of the fast-path head at the start of data, or -1"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "weft.protocols.http1._native",
-    "C accelerator for the HTTP/1.1 parser's fast path (see _native.c).", -1, methods};
+    "C accelerators for the HTTP/1.1 hot path (see _native.c).", -1, methods};
 
 static void
 init_tables(void)
@@ -490,6 +672,25 @@ init_tables(void)
     }
 }
 
+/* Module attribute NAME_method: the function NAME wrapped to bind like a
+ * Python function when set on a class (obj.NAME(...) passes obj first). */
+static int
+add_method_wrapper(PyObject *m, const char *name)
+{
+    PyObject *fn = PyObject_GetAttrString(m, name);
+    if (fn == NULL)
+        return -1;
+    PyObject *method = PyInstanceMethod_New(fn);
+    Py_DECREF(fn);
+    char attr[64];
+    snprintf(attr, sizeof attr, "%s_method", name);
+    if (method == NULL || PyModule_AddObject(m, attr, method) < 0) {
+        Py_XDECREF(method);
+        return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC
 PyInit__native(void)
 {
@@ -501,23 +702,18 @@ PyInit__native(void)
     str_11 = PyUnicode_InternFromString("1.1");
     str_http = PyUnicode_InternFromString("http");
     str_slash = PyUnicode_InternFromString("/");
-    if (!empty_bytes || !str_11 || !str_http || !str_slash)
+    str_block_method = PyUnicode_InternFromString("_block");
+    str_dated_method = PyUnicode_InternFromString("dated");
+    if (!empty_bytes || !str_11 || !str_http || !str_slash || !str_block_method
+        || !str_dated_method)
         goto fail;
     for (int k = 0; k < 7; k++) {
         known_methods[k] = PyUnicode_InternFromString(METHOD_NAMES[k]);
         if (known_methods[k] == NULL)
             goto fail;
     }
-    PyObject *fn = PyObject_GetAttrString(m, "next_request");
-    if (fn == NULL)
+    if (add_method_wrapper(m, "next_request") < 0 || add_method_wrapper(m, "encode") < 0)
         goto fail;
-    /* A class attribute that binds like a function: parser.next_request() */
-    PyObject *method = PyInstanceMethod_New(fn);
-    Py_DECREF(fn);
-    if (method == NULL || PyModule_AddObject(m, "next_request_method", method) < 0) {
-        Py_XDECREF(method);
-        goto fail;
-    }
     return m;
 fail:
     Py_DECREF(m);

@@ -26,19 +26,18 @@ limits (414, 431, 413), unsupported versions (505), unmet expectations (417).
 `work` counts bytes scanned or copied, the evidence for linear cost.
 
 `next_request`, the hot path, has a C twin (`_native.c`) that the class uses
-when it is built (see hatch_build.py; `WEFT_NATIVE=off` in the environment
-keeps the Python one). The Python method stays the specification: tests run
+when it is built (see `accel`). The Python method stays the specification: tests run
 both on the same input and compare (`py_next_request`, `NATIVE`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from types import ModuleType
 from typing import Final, final
 
 from weft.http_types import Headers, Request, parsed_request
+from weft.protocols.http1.accel import native_module
 from weft.protocols.http1.events import (
     END_OF_MESSAGE,
     NEED_DATA,
@@ -617,11 +616,8 @@ py_next_request: Final = Http1Parser.next_request
 
 def _load_native() -> ModuleType | None:
     """Install the C `next_request` on the class, if it is built and not switched off."""
-    if os.environ.get("WEFT_NATIVE") == "off":
-        return None
-    try:
-        from weft.protocols.http1 import _native
-    except ImportError:
+    _native = native_module()
+    if _native is None:
         return None
     _native.bind(Http1Parser, Request, Headers, _split_fields, NEED_DATA, _HEAD)
     # setattr: replacing a method on a final class is this module's own choice

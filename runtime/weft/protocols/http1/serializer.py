@@ -11,6 +11,9 @@ and `connection: close`, which is honoured.
 
 Header names and values are checked once, when a pair enters the cache: a
 CR, LF or NUL (response splitting) raises `ValueError`.
+
+`encode` has a C twin (`_native.c`, see `accel`) that the class uses when it
+is built; the Python method (`py_encode`) stays its specification.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from __future__ import annotations
 import re
 from email.utils import formatdate
 from http import HTTPStatus
+from types import ModuleType
 from typing import Final, final
 
 from weft.http_types import Response
+from weft.protocols.http1.accel import native_module
 
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -206,3 +211,22 @@ def _build_block(status: int, headers: list[tuple[str, str]]) -> _Block:
             has_date = True
         parts.append(f"{name}: {value.strip()}\r\n".encode("latin-1"))
     return _Block(b"".join(parts), close, has_date, length, no_body_status(status))
+
+
+#: the pure-Python `encode`: the specification the C twin is tested against
+py_encode: Final = ResponseSerializer.encode
+
+
+def _load_native() -> ModuleType | None:
+    """Install the C `encode` on the class, if it is built and not switched off."""
+    native = native_module()
+    if native is None:
+        return None
+    native.bind_encoder(ResponseSerializer, _Block, DateClock, Response, py_encode)
+    # setattr: replacing a method on a final class is this module's own choice
+    setattr(ResponseSerializer, "encode", native.encode_method)  # noqa: B010
+    return native
+
+
+#: the C accelerator in use, or None when the pure-Python code serves
+NATIVE: Final = _load_native()
