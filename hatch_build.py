@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent
 #: (import name, C source relative to the repository root)
 EXTENSIONS: tuple[tuple[str, str], ...] = (
     ("weft.protocols.http1._native", "runtime/weft/protocols/http1/_native.c"),
+    ("weft.connection._native", "runtime/weft/connection/_native.c"),
 )
 
 

@@ -15,7 +15,6 @@ import asyncio
 import weakref
 from typing import Protocol, final
 
-from weft.connection.eager import Stepper
 from weft.protocols.http1 import DateClock, Http1Limits, ResponseSerializer
 from weft.protocols.http2 import Http2Limits
 from weft.types import Service
@@ -75,8 +74,7 @@ class ConnectionContext:
     """Shared, per-server state handed to each `Http1Connection`."""
 
     __slots__ = ("_all_closed", "accepting", "clock", "connections", "h2c", "http2",
-                 "limits", "loop", "max_connections", "serializer", "service", "stats",
-                 "stepper")
+                 "limits", "loop", "max_connections", "serializer", "service", "stats")
 
     def __init__(self, service: Service, limits: Http1Limits, loop: asyncio.AbstractEventLoop,
                  max_connections: int, stats: ServerStats | None = None,
@@ -102,9 +100,6 @@ class ConnectionContext:
         #: accepted are served one response with `connection: close`
         self.accepting = True
         self._all_closed: asyncio.Future[None] | None = None
-        #: steps service coroutines for every connection of this server (one
-        #: loop, so one at a time; see `weft.connection.eager.Stepper`)
-        self.stepper: Stepper | None = Stepper()
 
     def acquire(self, conn: ServedConnection) -> bool:
         """Take a ticket for `conn`; False if the server is full."""

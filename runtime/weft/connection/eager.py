@@ -10,15 +10,16 @@ exactly that future, then forwards every `send`/`throw`/`close` to the
 coroutine. Cancellation therefore reaches the coroutine at its suspension
 point, even if the task is cancelled before it ever ran.
 
-The hot paths step through a `Stepper` instead of `send(None)`: the same
-result, without the StopIteration a returning coroutine raises.
+`first_step` does that first step: the return value, or `Suspended` with
+what the coroutine yielded.
 """
 
 from __future__ import annotations
 
-import types
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any, Final, TypeVar, final
+
+from weft.accel import native_module
 
 T = TypeVar("T")
 
@@ -65,46 +66,45 @@ class Resumed(Coroutine[Any, Any, T]):
         return self.send(None)
 
 
-#: what a `Stepper` yields when the coroutine it ran returned
-DONE: Final = object()
-
-
-@types.coroutine
-def _steps(box: Stepper) -> Generator[Any, Any, Any]:
-    coro = yield
-    while True:
-        # `yield from` resumes with the return value directly (the SEND
-        # opcode): no StopIteration is raised, unlike `coro.send(None)`.
-        box.result = yield from coro
-        if box.detached:
-            return box.result  # a task owns us now: finish like the coroutine
-        coro = yield DONE
-
-
 @final
-class Stepper:
-    """Runs coroutines until they first suspend, without StopIteration.
+class Suspended:
+    """`first_step`'s answer when the coroutine yielded instead of returning.
 
-    `y = stepper.send(coro)` runs `coro`; `y is DONE` means it returned and
-    its value is in `result` (clear it after use), and the stepper can take
-    the next coroutine. Anything else is what the coroutine yielded (it is
-    waiting): set `detached`, hand `Resumed(stepper.gen, y)` to a task (it
-    ends with the coroutine's value), and use a new Stepper from then on. An
-    exception from `coro` propagates out of `send` and ends the stepper too.
-    A stepper runs one coroutine at a time: take it from where it is kept
-    while it runs, so a nested caller makes its own.
-
-    Raising and catching StopIteration is most of the cost of stepping a
-    coroutine that finishes at once; a generator driving it by `yield from`
-    avoids it.
+    `value` is what it yielded (the future it waits on): hand
+    `Resumed(coro, value)` to a task to carry on from there.
     """
 
-    __slots__ = ("detached", "gen", "result", "send")
+    __slots__ = ("value",)
 
-    def __init__(self) -> None:
-        self.result: Any = None
-        self.detached = False
-        self.gen = _steps(self)
-        self.gen.send(None)
-        #: the bound `gen.send`, looked up once
-        self.send = self.gen.send
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def py_first_step(coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any]) -> Any:
+    """Run `coro` until it returns (its value) or first yields (`Suspended`).
+
+    Exceptions from `coro` propagate. The specification of the C
+    `first_step`, which gets the return value from CPython's `PyIter_Send`
+    without the StopIteration this raises and catches.
+    """
+    send = getattr(coro, "send", None)
+    try:
+        # a plain iterator (an `__await__` may return one) is advanced, as
+        # PyIter_Send does
+        yielded = send(None) if send is not None else next(coro)  # type: ignore[arg-type]
+    except StopIteration as done:
+        return done.value
+    return Suspended(yielded)
+
+
+def _load_native() -> Callable[[Any], Any]:
+    native = native_module("weft.connection._native")
+    if native is None:
+        return py_first_step
+    native.bind(Suspended)
+    step: Callable[[Any], Any] = native.first_step
+    return step
+
+
+#: `py_first_step`, in C when the accelerator is built (see `weft.accel`)
+first_step: Final = _load_native()

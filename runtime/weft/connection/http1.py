@@ -43,7 +43,7 @@ from types import CoroutineType
 from typing import Any, Final, cast, final
 
 from weft.connection.context import ConnectionContext, ServedConnection
-from weft.connection.eager import DONE, Resumed, Stepper
+from weft.connection.eager import Resumed, Suspended, first_step
 from weft.connection.handoff import WsAccept
 from weft.connection.http2 import Http2Connection, is_h2_preface
 from weft.connection.nursery import Nursery
@@ -356,40 +356,14 @@ class Http1Connection(asyncio.Protocol):
         response: Any
         eager = self._eager
         try:
-            if eager is not None:
-                response = eager(request)
-                if type(response) is not Response:
-                    step = response if type(response) is CoroutineType else response.__await__()
-                    yielded = step.send(None)
-            else:
-                response = self._service(request)
-                if type(response) is CoroutineType:
-                    # The common service: step it without StopIteration.
-                    ctx = self._ctx
-                    stepper = ctx.stepper
-                    if stepper is None:
-                        stepper = Stepper()  # re-entered from a service
-                    else:
-                        ctx.stepper = None
-                    try:
-                        yielded = stepper.send(response)
-                    except BaseException:
-                        ctx.stepper = Stepper()  # it ended with the service
-                        raise
-                    if yielded is DONE:
-                        ctx.stepper = stepper
-                        response = stepper.result
-                        stepper.result = None
-                    else:
-                        stepper.detached = True
-                        ctx.stepper = Stepper()
-                        step = stepper.gen
+            response = eager(request) if eager is not None else self._service(request)
+            if type(response) is not Response:
+                step = response if type(response) is CoroutineType else response.__await__()
+                response = first_step(step)
+                if type(response) is Suspended:
+                    yielded = response.value
                 else:
-                    step = response.__await__()
-                    yielded = step.send(None)
-        except StopIteration as done:
-            response = done.value
-            step = None
+                    step = None
         except (Exception, asyncio.CancelledError) as exc:
             self._handler_failed(request, keep_alive, exc)
             return

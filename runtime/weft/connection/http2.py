@@ -45,7 +45,7 @@ from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Final, cast, final
 
 from weft.connection.context import ServerStats
-from weft.connection.eager import Resumed
+from weft.connection.eager import Resumed, Suspended, first_step
 from weft.connection.nursery import Nursery
 from weft.errors import problem
 from weft.http_types import Headers, Request, Response
@@ -354,13 +354,14 @@ class Http2Connection(asyncio.Protocol):
         try:
             awaitable = self._service(request)
             step = awaitable if type(awaitable) is CoroutineType else awaitable.__await__()
-            yielded = step.send(None)
-        except StopIteration as done:
-            self._respond(sid, stream, done.value)
-            return
+            result = first_step(step)
         except (Exception, asyncio.CancelledError) as exc:
             self._handler_failed(sid, stream, exc)
             return
+        if type(result) is not Suspended:
+            self._respond(sid, stream, result)
+            return
+        yielded = result.value
         assert self._nursery is not None
         task = self._nursery.start(Resumed(step, yielded))
         stream.task = task

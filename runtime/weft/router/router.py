@@ -30,12 +30,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from inspect import CORO_CREATED, getcoroutinestate
 from types import CoroutineType
 from typing import Any, final
 from urllib.parse import unquote
 
-from weft.connection.eager import DONE, Resumed, Stepper
+from weft.connection.eager import Resumed, Suspended, first_step
 from weft.connection.handoff import websocket_endpoint
 from weft.connection.websocket import WsHandler, WsRoute
 from weft.errors import (
@@ -139,8 +138,7 @@ class Router:
     Builder methods mutate the router and return it, for chaining.
     """
 
-    __slots__ = ("_fallback", "_nested_fallbacks", "_root", "_routes", "_static", "_stepper",
-                 "_ws")
+    __slots__ = ("_fallback", "_nested_fallbacks", "_root", "_routes", "_static", "_ws")
 
     def __init__(self) -> None:
         self._root = Node()
@@ -149,8 +147,6 @@ class Router:
         self._ws: list[WsRoute] = []
         self._fallback: Route | None = None
         self._nested_fallbacks: list[tuple[Pattern, Route]] = []
-        #: steps async handlers (see `eager`); None while one runs
-        self._stepper: Stepper | None = Stepper()
 
     @classmethod
     def new(cls) -> Router:
@@ -324,29 +320,10 @@ class Router:
             else:
                 r = plan.fn()
             if type(r) is CoroutineType:
-                stepper = self._stepper
-                if stepper is None:
-                    stepper = Stepper()  # re-entered from one of our handlers
-                else:
-                    self._stepper = None
-                try:
-                    yielded = stepper.send(r)
-                except BaseException:
-                    self._stepper = Stepper()  # it ended with the handler
-                    if getcoroutinestate(r) != CORO_CREATED:
-                        raise
-                    # `r` never ran: another thread's loop was using the
-                    # shared stepper ("generator already executing").
-                    stepper = Stepper()
-                    yielded = stepper.send(r)
-                if yielded is DONE:
-                    self._stepper = stepper
-                    r = stepper.result
-                    stepper.result = None
-                else:
-                    stepper.detached = True
-                    self._stepper = Stepper()
-                    return self._finish(Resumed(stepper.gen, yielded), req)
+                coro = r
+                r = first_step(coro)
+                if type(r) is Suspended:
+                    return self._finish(Resumed(coro, r.value), req)
             elif plan.is_async:
                 return self._finish(r, req)
             if type(r) is Response:

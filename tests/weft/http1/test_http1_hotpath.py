@@ -1,16 +1,19 @@
 """The hot path's shortcuts build exactly what the ordinary ones build.
 
-`parsed_request` and `body_response` skip `type.__call__`; `Stepper` runs a
-coroutine without StopIteration; the parser frames pipelined heads from one
+`parsed_request` and `body_response` skip `type.__call__`; `first_step` runs a
+coroutine to its first suspension without StopIteration (in C when built); the parser frames pipelined heads from one
 decoded window. Each must be indistinguishable from the plain way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+from typing import Any
 
 import pytest
-from weft.connection.eager import DONE, Resumed, Stepper
+from weft.connection import eager
+from weft.connection.eager import Resumed
 from weft.http_types import Headers, Request, Response, body_response, parsed_request
 from weft.protocols.http1 import NEED_DATA, Http1Limits, Http1Parser, RequestReceived
 
@@ -44,37 +47,59 @@ async def _raises() -> None:
     raise KeyError("k")
 
 
-def test_stepper_returns_values_and_is_reusable() -> None:
-    stepper = Stepper()
-    for value in ("a", None, 3):
-        assert stepper.send(_returns(value)) is DONE
-        assert stepper.result == value
+# Both twins: the C `first_step` when built, and its specification.
+_STEPS = [eager.py_first_step] + ([eager.first_step] if eager.first_step is not eager.py_first_step
+                                  else [])
 
 
-def test_stepper_propagates_exceptions() -> None:
-    stepper = Stepper()
+@pytest.fixture(params=_STEPS, ids=lambda f: "python" if f is eager.py_first_step else "native")
+def step(request: pytest.FixtureRequest) -> Any:
+    return request.param
+
+
+def test_native_first_step_is_built_unless_switched_off() -> None:
+    if os.environ.get("WEFT_NATIVE") == "off":
+        pytest.skip("WEFT_NATIVE=off")
+    assert eager.first_step is not eager.py_first_step
+
+
+def test_first_step_returns_values(step: Any) -> None:
+    for value in ("a", None, 3, eager.Suspended):
+        assert step(_returns(value)) is value
+
+
+def test_first_step_propagates_exceptions(step: Any) -> None:
     with pytest.raises(KeyError):
-        stepper.send(_raises())
+        step(_raises())
+    assert step(iter(())) is None          # a plain iterator, already exhausted
+    assert type(step(iter([7]))) is eager.Suspended
+    with pytest.raises((AttributeError, TypeError)):
+        step(object())
 
 
-def test_detached_stepper_finishes_in_a_task() -> None:
+def test_first_step_on_a_plain_awaitable_iterator(step: Any) -> None:
+    fut: asyncio.Future[str] = asyncio.new_event_loop().create_future()
+    got = step(fut.__await__())
+    assert type(got) is eager.Suspended and got.value is fut
+
+
+def test_suspended_coroutine_finishes_in_a_task(step: Any) -> None:
     async def waits(fut: asyncio.Future[str]) -> str:
         return await fut
 
     async def main() -> str:
         fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        stepper = Stepper()
-        yielded = stepper.send(waits(fut))
-        assert yielded is fut
-        stepper.detached = True
-        task = asyncio.ensure_future(Resumed(stepper.gen, yielded))
+        coro = waits(fut)
+        got = step(coro)
+        assert type(got) is eager.Suspended and got.value is fut
+        task = asyncio.ensure_future(Resumed(coro, got.value))
         fut.set_result("later")
         return await task
 
     assert asyncio.run(main()) == "later"
 
 
-def test_detached_stepper_passes_cancellation_on() -> None:
+def test_suspended_coroutine_passes_cancellation_on(step: Any) -> None:
     cancelled: list[bool] = []
 
     async def waits(fut: asyncio.Future[str]) -> str:
@@ -86,10 +111,10 @@ def test_detached_stepper_passes_cancellation_on() -> None:
 
     async def main() -> None:
         fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        stepper = Stepper()
-        yielded = stepper.send(waits(fut))
-        stepper.detached = True
-        task = asyncio.ensure_future(Resumed(stepper.gen, yielded))
+        coro = waits(fut)
+        got = step(coro)
+        assert type(got) is eager.Suspended
+        task = asyncio.ensure_future(Resumed(coro, got.value))
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -154,8 +179,8 @@ def test_a_slow_head_between_fast_ones_keeps_the_window_in_step() -> None:
 
 
 def test_router_steps_handlers_from_two_threads() -> None:
-    """A Router shared by two threads' loops: the one shared stepper may be
-    busy in the other thread; every request is still answered."""
+    """A Router shared by two threads' loops, one handler running while the
+    other thread asks: every request is still answered."""
     import threading
 
     from weft.router import Router
@@ -165,7 +190,7 @@ def test_router_steps_handlers_from_two_threads() -> None:
 
     async def slow(req: Request) -> str:
         started.set()
-        gate.wait(5)  # runs in the stepper while the other thread asks
+        gate.wait(5)  # still running while the other thread asks
         return "slow"
 
     async def quick(req: Request) -> str:
@@ -187,26 +212,3 @@ def test_router_steps_handlers_from_two_threads() -> None:
     assert len(answers) == 1
     slow_answer = answers[0]
     assert type(slow_answer) is Response and slow_answer.body == b"slow"
-
-
-def test_router_falls_back_when_its_stepper_is_running() -> None:
-    """The race the test above cannot time: a request finds the shared
-    stepper in place but already executing (another thread took it between
-    read and reset). Forced here from inside a handler."""
-    from weft.router import Router
-
-    router = Router()
-    running = router._stepper
-
-    async def inner(req: Request) -> str:
-        return "inner"
-
-    async def outer(req: Request) -> str:
-        router._stepper = running  # as if no one had taken it
-        got = router.eager(Request("GET", "/inner"))
-        assert type(got) is Response
-        return got.body.decode()
-
-    router.get("/inner", inner).get("/outer", outer)
-    answer = router.eager(Request("GET", "/outer"))
-    assert type(answer) is Response and answer.body == b"inner"

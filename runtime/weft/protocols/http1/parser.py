@@ -26,7 +26,7 @@ limits (414, 431, 413), unsupported versions (505), unmet expectations (417).
 `work` counts bytes scanned or copied, the evidence for linear cost.
 
 `next_request`, the hot path, has a C twin (`_native.c`) that the class uses
-when it is built (see `accel`). The Python method stays the specification: tests run
+when it is built (see `weft.accel`). The Python method stays the specification: tests run
 both on the same input and compare (`py_next_request`, `NATIVE`).
 """
 
@@ -36,8 +36,8 @@ import re
 from types import ModuleType
 from typing import Final, final
 
+from weft.accel import native_module
 from weft.http_types import Headers, Request, parsed_request
-from weft.protocols.http1.accel import native_module
 from weft.protocols.http1.events import (
     END_OF_MESSAGE,
     NEED_DATA,
@@ -616,7 +616,7 @@ py_next_request: Final = Http1Parser.next_request
 
 def _load_native() -> ModuleType | None:
     """Install the C `next_request` on the class, if it is built and not switched off."""
-    _native = native_module()
+    _native = native_module("weft.protocols.http1._native")
     if _native is None:
         return None
     _native.bind(Http1Parser, Request, Headers, _split_fields, NEED_DATA, _HEAD)

@@ -12,7 +12,7 @@ and `connection: close`, which is honoured.
 Header names and values are checked once, when a pair enters the cache: a
 CR, LF or NUL (response splitting) raises `ValueError`.
 
-`encode` has a C twin (`_native.c`, see `accel`) that the class uses when it
+`encode` has a C twin (`_native.c`, see `weft.accel`) that the class uses when it
 is built; the Python method (`py_encode`) stays its specification.
 """
 
@@ -24,8 +24,8 @@ from http import HTTPStatus
 from types import ModuleType
 from typing import Final, final
 
+from weft.accel import native_module
 from weft.http_types import Response
-from weft.protocols.http1.accel import native_module
 
 _TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -219,7 +219,7 @@ py_encode: Final = ResponseSerializer.encode
 
 def _load_native() -> ModuleType | None:
     """Install the C `encode` on the class, if it is built and not switched off."""
-    native = native_module()
+    native = native_module("weft.protocols.http1._native")
     if native is None:
         return None
     native.bind_encoder(ResponseSerializer, _Block, DateClock, Response, py_encode)

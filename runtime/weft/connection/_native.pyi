@@ -1,0 +1,6 @@
+"""Types of the C accelerator `_native.c` (see its header comment)."""
+
+from typing import Any
+
+def bind(suspended_type: type) -> None: ...
+def first_step(coro: Any) -> Any: ...
