@@ -39,10 +39,11 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterable, Callable
 from http import HTTPStatus
-from types import CoroutineType
+from types import CoroutineType, ModuleType
 from typing import Any, Final, cast, final
 
-from weft.connection.context import ConnectionContext, ServedConnection
+from weft.accel import native_module
+from weft.connection.context import ConnectionContext, ServedConnection, ServerStats
 from weft.connection.eager import Resumed, Suspended, first_step
 from weft.connection.handoff import WsAccept
 from weft.connection.http2 import Http2Connection, is_h2_preface
@@ -63,6 +64,7 @@ from weft.protocols.http1 import (
     encode_chunk,
     no_body_status,
 )
+from weft.protocols.http1 import parser as http1_parser
 from weft.transport.tls import ALPN_H2, PEER_CERT_KEY, PeerCert, peer_certificate_info
 
 logger: Final = logging.getLogger("weft")
@@ -351,39 +353,43 @@ class Http1Connection(asyncio.Protocol):
             request.scheme = "https"
             if self._peer_cert is not None:
                 request.extensions[PEER_CERT_KEY] = self._peer_cert
-        # Any: a service returns any awaitable; we drive its iterator by hand.
-        step: Any = None
-        response: Any
         eager = self._eager
         try:
             response = eager(request) if eager is not None else self._service(request)
-            if type(response) is not Response:
-                step = response if type(response) is CoroutineType else response.__await__()
-                response = first_step(step)
-                if type(response) is Suspended:
-                    yielded = response.value
-                else:
-                    step = None
         except (Exception, asyncio.CancelledError) as exc:
             self._handler_failed(request, keep_alive, exc)
             return
-        if step is None:
-            # Finished without suspending: `_respond`'s common case, inline.
-            if type(response) is Response and response.stream is None:
-                try:
-                    data, keep_alive = self._encode(
-                        response, request.method == "HEAD", keep_alive and not self._close_after,
-                        request.http_version == "1.0")
-                except (ValueError, UnicodeEncodeError):
-                    self._respond(request, response, keep_alive)  # logs it, answers 500
-                    return
-                self._out.append(data)
-                if self._in_flight:
-                    self._request_done()
-                if not keep_alive:
-                    self._close()
-            else:
-                self._respond(request, response, keep_alive)
+        if type(response) is not Response:
+            self._await_response(request, keep_alive, response)
+        elif response.stream is None:
+            # `_respond`'s common case, inline.
+            try:
+                data, keep_alive = self._encode(
+                    response, request.method == "HEAD", keep_alive and not self._close_after,
+                    request.http_version == "1.0")
+            except (ValueError, UnicodeEncodeError):
+                self._respond(request, response, keep_alive)  # logs it, answers 500
+                return
+            self._out.append(data)
+            if self._in_flight:
+                self._request_done()
+            if not keep_alive:
+                self._close()
+        else:
+            self._respond(request, response, keep_alive)
+
+    def _await_response(self, request: Request, keep_alive: bool, awaitable: Any) -> None:
+        """The service gave an awaitable (Any: whatever it returned): run it
+        until it first suspends; answer at once if it finished, else hand it
+        to a task in the nursery and hold the connection's later requests."""
+        try:
+            step = awaitable if type(awaitable) is CoroutineType else awaitable.__await__()
+            result = first_step(step)
+        except (Exception, asyncio.CancelledError) as exc:
+            self._handler_failed(request, keep_alive, exc)
+            return
+        if type(result) is not Suspended:
+            self._respond(request, result, keep_alive)
             return
         self._busy = True
         self._cur_req = request
@@ -394,7 +400,7 @@ class Http1Connection(asyncio.Protocol):
             # Bytes after an upgrade request may belong to the new protocol.
             self._held = True
             self._pause_reading(_PAUSE_UPGRADE)
-        task = self.nursery.start(Resumed(step, yielded))
+        task = self.nursery.start(Resumed(step, result.value))
         task.add_done_callback(self._handler_done)
 
     def _handler_done(self, task: asyncio.Task[Any]) -> None:
@@ -715,3 +721,29 @@ class Http1Connection(asyncio.Protocol):
         if self._successor is not None:
             ctx.release(self._successor)
         ctx.release(self)
+
+
+#: the pure-Python `data_received` and `_pump`: the specification of the C fast lane
+py_data_received: Final = Http1Connection.data_received
+py_pump: Final = Http1Connection._pump
+
+
+def _load_native() -> ModuleType | None:
+    """Install the C fast lane (`_native.c`) on the class, if built and not switched off."""
+    native = native_module("weft.connection._native")
+    if native is None:
+        return None
+    parser_native = http1_parser.NATIVE
+    next_request = parser_native.next_request if parser_native is not None \
+        else http1_parser.py_next_request
+    native.bind_http1(Http1Connection, Http1Parser, Request, Response, ServerStats,
+                      py_data_received, py_pump, next_request, NEED_DATA, State.HEAD,
+                      State.CLOSED, State.ERROR, CONTINUE_100, asyncio.CancelledError)
+    # setattr: replacing methods on a final class is this module's own choice
+    setattr(Http1Connection, "data_received", native.data_received_method)  # noqa: B010
+    setattr(Http1Connection, "_pump", native.pump_method)  # noqa: B010
+    return native
+
+
+#: the C fast lane in use, or None when the pure-Python methods serve
+NATIVE: Final = _load_native()

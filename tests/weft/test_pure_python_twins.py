@@ -1,0 +1,33 @@
+"""The pure-Python twins of the C accelerators pass the same suites.
+
+The C code (hatch_build.py, `weft.accel`) is what serves in a normal build,
+so the rest of the test run exercises it. This runs the HTTP/1.1, connection,
+router and server suites again with `WEFT_NATIVE=off`: the Python methods are
+the specification and the fallback on a machine without a C compiler, and
+both must keep passing the same tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITES = ["tests/weft/http1", "tests/weft/connection", "tests/weft/router", "tests/weft/server"]
+
+
+@pytest.mark.timeout(900)
+def test_connection_suites_pass_on_the_python_twins() -> None:
+    if os.environ.get("WEFT_NATIVE") == "off":
+        pytest.skip("this run already uses the Python twins")
+    env = {**os.environ, "WEFT_NATIVE": "off"}
+    probe = "from weft.connection import http1; assert http1.NATIVE is None"
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                             *SUITES], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=850)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
