@@ -12,7 +12,8 @@ BIND ?= 127.0.0.1:8080
 # The C accelerators (hatch_build.py) are compiled by the install, so their
 # sources are prerequisites too; WEFT_NATIVE=require makes a failed compile an
 # error here (a plain `pip install` falls back to the pure-Python twins).
-NATIVE_SOURCES := hatch_build.py $(wildcard runtime/weft/*/_native.c runtime/weft/*/*/_native.c)
+NATIVE_SOURCES := hatch_build.py runtime/weft/_native_slots.h \
+	$(wildcard runtime/weft/*/_native.c runtime/weft/*/*/_native.c)
 
 $(STAMP): pyproject.toml $(NATIVE_SOURCES)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)

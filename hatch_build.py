@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent
 EXTENSIONS: tuple[tuple[str, str], ...] = (
     ("weft.protocols.http1._native", "runtime/weft/protocols/http1/_native.c"),
     ("weft.connection._native", "runtime/weft/connection/_native.c"),
+    ("weft.router._native", "runtime/weft/router/_native.c"),
 )
 
 
@@ -42,7 +43,7 @@ def compile_extension(module: str, source: str, out: Path) -> Path:
     from setuptools import Distribution, Extension  # type: ignore[import-untyped]
     from setuptools.command.build_ext import build_ext  # type: ignore[import-untyped]
 
-    ext = Extension(module, [str(ROOT / source)],
+    ext = Extension(module, [str(ROOT / source)], include_dirs=[str(ROOT / "runtime" / "weft")],
                     extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
                                         "-Wno-missing-field-initializers"])
     dist = Distribution({"name": "weft-native", "ext_modules": [ext]})

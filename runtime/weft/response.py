@@ -33,7 +33,7 @@ import dataclasses
 import json as _json
 from collections.abc import AsyncIterable, Iterable
 from http import HTTPStatus
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 from weft.http_types import Response, body_response
 from weft.result import Err, Ok
@@ -60,7 +60,8 @@ OCTET_STREAM = "application/octet-stream"
 # One immutable field per common content type: the header list each response
 # gets is new (handlers may append to it), its item is shared, so building it
 # is one list and the serializer's block cache hashes the same tuple.
-_CT_TEXT = ("content-type", TEXT_PLAIN)
+#: the header `into_response` gives a str (shared: the router's C twin gives it too)
+TEXT_HEADER: Final = ("content-type", TEXT_PLAIN)
 _CT_JSON = ("content-type", APPLICATION_JSON)
 _CT_OCTETS = ("content-type", OCTET_STREAM)
 
@@ -150,7 +151,7 @@ def into_response(value: object) -> Response:
     if t is Response:
         return value  # type: ignore[return-value]  # exact type checked above
     if t is str:
-        return body_response(200, [_CT_TEXT], value.encode("utf-8"))  # type: ignore[attr-defined]
+        return body_response(200, [TEXT_HEADER], value.encode("utf-8"))  # type: ignore[attr-defined]
     if t is dict or t is list:
         return body_response(200, [_CT_JSON], _dumps(value).encode("utf-8"))
     if value is None:

@@ -9,14 +9,10 @@
  * specification: same results, same exceptions (tests compare them).
  */
 
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <structmember.h>
+#include "_native_slots.h"
 
 static PyTypeObject *suspended_type;
 static Py_ssize_t suspended_value_off = -1;
-
-#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
 /* first_step(coro): its return value, or Suspended(value it yielded). */
 static PyObject *
@@ -49,13 +45,9 @@ bind(PyObject *module, PyObject *arg)
         return NULL;
     }
     PyTypeObject *tp = (PyTypeObject *)arg;
-    PyObject *descr = PyDict_GetItemString(tp->tp_dict, "value");
-    if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)
-        || ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
-        PyErr_SetString(PyExc_TypeError, "Suspended.value is not an object slot");
+    static const char *const names[1] = {"value"};
+    if (slot_offsets(tp, names, 1, &suspended_value_off) < 0)
         return NULL;
-    }
-    suspended_value_off = ((PyMemberDescrObject *)descr)->d_member->offset;
     Py_INCREF(tp);
     Py_XSETREF(suspended_type, tp);
     Py_RETURN_NONE;
@@ -104,21 +96,6 @@ static PyObject *s_head, *s_10, *s_time, *s_write, *s_join, *s_feed, *s_arm, *s_
     *s_resume_reading, *s_handler_failed, *s_await_response, *s_respond, *s_request_done,
     *s_close, *s_dispatch, *empty_bytes;
 
-static int
-slot_offsets(PyTypeObject *tp, const char *const *names, int count, Py_ssize_t *out)
-{
-    for (int i = 0; i < count; i++) {
-        PyObject *descr = PyDict_GetItemString(tp->tp_dict, names[i]);
-        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)
-            || ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX) {
-            PyErr_Format(PyExc_TypeError, "%s.%s is not an object slot", tp->tp_name, names[i]);
-            return -1;
-        }
-        out[i] = ((PyMemberDescrObject *)descr)->d_member->offset;
-    }
-    return 0;
-}
-
 /* A slot that must be set (borrowed); NULL with AttributeError otherwise. */
 static PyObject *
 get(PyObject *obj, Py_ssize_t off, const char *name)
@@ -129,21 +106,6 @@ get(PyObject *obj, Py_ssize_t off, const char *name)
     return v;
 }
 #define CONN(self, k) get((self), conn_off[k], CONN_SLOTS[k])
-
-static void
-put(PyObject *obj, Py_ssize_t off, PyObject *value)  /* steals value */
-{
-    PyObject *old = SLOT(obj, off);
-    SLOT(obj, off) = value;
-    Py_XDECREF(old);
-}
-
-static void
-put_const(PyObject *obj, Py_ssize_t off, PyObject *value)
-{
-    Py_INCREF(value);
-    put(obj, off, value);
-}
 
 /* obj.<slot> += amount, for the ServerStats counters. */
 static int
@@ -247,20 +209,6 @@ is_exception_handled(void)
 {
     return PyErr_ExceptionMatches(PyExc_Exception)
            || (cancelled_error != NULL && PyErr_ExceptionMatches(cancelled_error));
-}
-
-/* The raised exception as an object with its traceback, clearing it. */
-static PyObject *
-take_exception(void)
-{
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (tb != NULL && value != NULL)
-        PyException_SetTraceback(value, tb);
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-    return value;
 }
 
 /* Http1Connection._dispatch for a fast-path request (keep_alive is True). */
@@ -642,23 +590,6 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "weft.connection._native",
     "C accelerators for the connection layer (see _native.c).", -1, methods};
-
-static int
-add_method_wrapper(PyObject *m, const char *name)
-{
-    PyObject *fn = PyObject_GetAttrString(m, name);
-    if (fn == NULL)
-        return -1;
-    PyObject *method = PyInstanceMethod_New(fn);
-    Py_DECREF(fn);
-    char attr[64];
-    snprintf(attr, sizeof attr, "%s_method", name);
-    if (method == NULL || PyModule_AddObject(m, attr, method) < 0) {
-        Py_XDECREF(method);
-        return -1;
-    }
-    return 0;
-}
 
 static PyObject *
 intern(const char *s)

@@ -30,10 +30,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from types import CoroutineType
-from typing import Any, final
+from types import CoroutineType, ModuleType
+from typing import Any, Final, final
 from urllib.parse import unquote
 
+from weft.accel import native_module
 from weft.connection.eager import Resumed, Suspended, first_step
 from weft.connection.handoff import websocket_endpoint
 from weft.connection.websocket import WsHandler, WsRoute
@@ -48,7 +49,7 @@ from weft.errors import (
 from weft.extract.signature import SHAPE_ARGS, SHAPE_REQUEST, HandlerPlan, plan_handler
 from weft.http_types import Request, Response
 from weft.protocols.websocket import WsConfig
-from weft.response import into_response
+from weft.response import TEXT_HEADER, into_response
 from weft.router.pattern import Pattern, parse_pattern
 from weft.router.tree import Node, Route, allowed_methods, find_route, insert
 from weft.types import Layer
@@ -323,17 +324,19 @@ class Router:
                 coro = r
                 r = first_step(coro)
                 if type(r) is Suspended:
-                    return self._finish(Resumed(coro, r.value), req)
+                    return self._resume(coro, r.value, req)
             elif plan.is_async:
                 return self._finish(r, req)
             if type(r) is Response:
                 return r
             return into_response(r)
-        except (WeftError, ExtractRejection) as e:
-            return e.into_response()
-        except Exception:
-            _log.exception("request %s %s failed", req.method, req.path)
-            return Internal("unhandled exception").into_response()
+        except Exception as exc:
+            return self._failure(req, exc)
+
+    def _resume(self, coro: Any, yielded: Any, req: Request) -> Awaitable[Response]:
+        """`eager`'s handler suspended at `yielded` (Any: the coroutine and
+        whatever it awaits): the awaitable of the rest."""
+        return self._finish(Resumed(coro, yielded), req)
 
     async def _finish(self, pending: Awaitable[Any], req: Request) -> Response:
         """The rest of `eager` once the handler suspended."""
@@ -342,11 +345,16 @@ class Router:
             if type(r) is Response:
                 return r
             return into_response(r)
-        except (WeftError, ExtractRejection) as e:
-            return e.into_response()
-        except Exception:
-            _log.exception("request %s %s failed", req.method, req.path)
-            return Internal("unhandled exception").into_response()
+        except Exception as exc:
+            return self._failure(req, exc)
+
+    def _failure(self, req: Request, exc: Exception) -> Response:
+        """The answer to a handler's exception: its own response for a
+        WeftError or rejection, else a logged 500."""
+        if isinstance(exc, (WeftError, ExtractRejection)):
+            return exc.into_response()
+        _log.error("request %s %s failed", req.method, req.path, exc_info=exc)
+        return Internal("unhandled exception").into_response()
 
     async def dispatch(self, req: Request) -> Response:
         """Verum's name for serving one request."""
@@ -355,3 +363,23 @@ class Router:
     async def handle(self, req: Request) -> Response:
         """Verum's `Handler.handle`."""
         return await self(req)
+
+
+#: the pure-Python `eager`: the specification of its C twin
+py_eager: Final = Router.eager
+
+
+def _load_native() -> ModuleType | None:
+    """Install the C `eager` (`_native.c`) on the class, if built and not switched off."""
+    native = native_module("weft.router._native")
+    if native is None:
+        return None
+    native.bind(Router, Route, HandlerPlan, Request, Response, py_eager, into_response,
+                ROUTE_KEY, TEXT_HEADER, SHAPE_REQUEST)
+    # setattr: replacing a method on a final class is this module's own choice
+    setattr(Router, "eager", native.eager_method)  # noqa: B010
+    return native
+
+
+#: the C accelerator in use, or None when the pure-Python method serves
+NATIVE: Final = _load_native()

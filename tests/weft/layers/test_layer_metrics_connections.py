@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from weft.connection.context import open_connections
 from weft.http_types import Request, Response
 from weft.layers import MetricsLayer
 
@@ -48,5 +49,8 @@ def test_open_connections_gauge_follows_real_connections(
             break
         time.sleep(0.05)
     assert seen == 0
-    # Only the scrape's own connection is left open while it is served.
-    assert _connections_open(port) == 1
+    # Only the scrape's own connection is left open while it is served. The
+    # gauge sums every live server in this process: servers of earlier tests
+    # may still hold connections that are closing, and those only go down.
+    others = open_connections() - running.sync(lambda: running.stats.connections_open)
+    assert 1 <= _connections_open(port) <= 1 + others

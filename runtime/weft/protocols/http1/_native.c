@@ -27,9 +27,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE  /* memmem */
 #endif
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <structmember.h>
+#include "_native_slots.h"
 #include <string.h>
 
 static unsigned char TCHAR[256];   /* RFC 9110 token characters */
@@ -64,16 +62,6 @@ static const char *const HEADERS_SLOTS[H_COUNT] = {"_block", "_index", "_list", 
 
 static Py_ssize_t parser_off[P_COUNT], request_off[R_COUNT], headers_off[H_COUNT];
 
-#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
-
-/* Store a new reference into an object slot, releasing what was there. */
-static inline void
-put(PyObject *obj, Py_ssize_t off, PyObject *value)
-{
-    PyObject *old = SLOT(obj, off);
-    SLOT(obj, off) = value;
-    Py_XDECREF(old);
-}
 
 static inline int
 put_int(PyObject *obj, Py_ssize_t off, Py_ssize_t value)
@@ -83,13 +71,6 @@ put_int(PyObject *obj, Py_ssize_t off, Py_ssize_t value)
         return -1;
     put(obj, off, v);
     return 0;
-}
-
-static inline void
-put_const(PyObject *obj, Py_ssize_t off, PyObject *value)
-{
-    Py_INCREF(value);
-    put(obj, off, value);
 }
 
 /* An int slot of the parser; -1 with an exception if it is unset or not an int. */
@@ -406,26 +387,6 @@ error:
     return NULL;
 }
 
-static int
-slot_offsets(PyTypeObject *tp, const char *const *names, int count, Py_ssize_t *out)
-{
-    for (int i = 0; i < count; i++) {
-        PyObject *descr = PyDict_GetItemString(tp->tp_dict, names[i]);
-        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
-            PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", tp->tp_name, names[i]);
-            return -1;
-        }
-        PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
-        if (m->type != T_OBJECT_EX || (m->flags & READONLY)) {
-            PyErr_Format(PyExc_TypeError, "%s.%s is not a writable object slot", tp->tp_name,
-                         names[i]);
-            return -1;
-        }
-        out[i] = m->offset;
-    }
-    return 0;
-}
-
 static PyObject *
 bind(PyObject *module, PyObject *args)
 {
@@ -670,25 +631,6 @@ init_tables(void)
         PATHC[c] = (unsigned char)(QUERYC[c] && c != '?');
         VALUEC[c] = (unsigned char)(c == '\t' || (c >= 0x20 && c <= 0x7e) || c >= 0x80);
     }
-}
-
-/* Module attribute NAME_method: the function NAME wrapped to bind like a
- * Python function when set on a class (obj.NAME(...) passes obj first). */
-static int
-add_method_wrapper(PyObject *m, const char *name)
-{
-    PyObject *fn = PyObject_GetAttrString(m, name);
-    if (fn == NULL)
-        return -1;
-    PyObject *method = PyInstanceMethod_New(fn);
-    Py_DECREF(fn);
-    char attr[64];
-    snprintf(attr, sizeof attr, "%s_method", name);
-    if (method == NULL || PyModule_AddObject(m, attr, method) < 0) {
-        Py_XDECREF(method);
-        return -1;
-    }
-    return 0;
 }
 
 PyMODINIT_FUNC
