@@ -92,7 +92,7 @@ static Py_ssize_t conn_off[K_COUNT], parser_off[PS_COUNT], request_off[RQ_COUNT]
 static PyTypeObject *conn_type, *parser_type, *response_type, *stats_type;
 static PyObject *py_data_received, *py_pump, *next_request, *need_data, *state_head,
     *state_closed, *state_error, *continue_100, *cancelled_error;
-static PyObject *s_head, *s_10, *s_time, *s_write, *s_join, *s_feed, *s_arm, *s_update_deadline,
+static PyObject *s_head, *s_get, *s_10, *s_11, *s_time, *s_write, *s_join, *s_feed, *s_arm, *s_update_deadline,
     *s_resume_reading, *s_handler_failed, *s_await_response, *s_respond, *s_request_done,
     *s_close, *s_dispatch, *empty_bytes;
 
@@ -253,8 +253,11 @@ dispatch(PyObject *self, PyObject *request)
         rc = -1;
         goto done;
     }
-    int head_only = method == s_head ? 1 : PyObject_RichCompareBool(method, s_head, Py_EQ);
-    int http10 = PyObject_RichCompareBool(version, s_10, Py_EQ);
+    /* Interned strs: the parser's fast path gives these very objects. */
+    int head_only = method == s_head ? 1 : method == s_get ? 0
+                    : PyObject_RichCompareBool(method, s_head, Py_EQ);
+    int http10 = version == s_10 ? 1 : version == s_11 ? 0
+                 : PyObject_RichCompareBool(version, s_10, Py_EQ);
     if (head_only < 0 || http10 < 0) {
         rc = -1;
         goto done;
@@ -604,7 +607,9 @@ PyInit__native(void)
     if (m == NULL)
         return NULL;
     s_head = intern("HEAD");
+    s_get = intern("GET");
     s_10 = intern("1.0");
+    s_11 = intern("1.1");
     s_time = intern("time");
     s_write = intern("write");
     s_join = intern("join");
@@ -619,7 +624,7 @@ PyInit__native(void)
     s_close = intern("_close");
     s_dispatch = intern("_dispatch");
     empty_bytes = PyBytes_FromStringAndSize("", 0);
-    if (!s_head || !s_10 || !s_time || !s_write || !s_join || !s_feed || !s_arm
+    if (!s_head || !s_get || !s_10 || !s_11 || !s_time || !s_write || !s_join || !s_feed || !s_arm
         || !s_update_deadline || !s_resume_reading || !s_handler_failed || !s_await_response
         || !s_respond || !s_request_done || !s_close || !s_dispatch || !empty_bytes
         || add_method_wrapper(m, "data_received") < 0 || add_method_wrapper(m, "pump") < 0) {

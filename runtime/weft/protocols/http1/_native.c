@@ -469,6 +469,78 @@ join4(const char *a, Py_ssize_t na, const char *b, Py_ssize_t nb, const char *c,
     return out;
 }
 
+/* "content-length: N\r\n\r\n" into buf (at least 48 bytes); its length. */
+static Py_ssize_t
+length_line(char *buf, Py_ssize_t n)
+{
+    static const char prefix[] = "content-length: ";
+    char digits[24];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    memcpy(buf, prefix, sizeof prefix - 1);
+    Py_ssize_t at = (Py_ssize_t)sizeof prefix - 1;
+    while (k > 0)
+        buf[at++] = digits[--k];
+    memcpy(buf + at, "\r\n\r\n", 4);
+    return at + 4;
+}
+
+/* The last block found, by the identity of its status and header items:
+ * handlers that build their header lists from shared tuples (every
+ * `weft.response` builder does) skip the key tuple and its hash. Exact tuples
+ * of exact strs only, so identity implies the same content; a block depends
+ * on nothing else, so whichever serializer found it, it is the one the
+ * cache would give. */
+#define LAST_MAX 8
+static PyObject *last_status, *last_block;
+static PyObject *last_items[LAST_MAX];
+static Py_ssize_t last_count = -1;
+
+static int
+plain_item(PyObject *item)
+{
+    return PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2
+           && PyUnicode_CheckExact(PyTuple_GET_ITEM(item, 0))
+           && PyUnicode_CheckExact(PyTuple_GET_ITEM(item, 1));
+}
+
+static PyObject *
+last_lookup(PyObject *status, PyObject *headers)
+{
+    Py_ssize_t n = PyList_GET_SIZE(headers);
+    if (last_block == NULL || status != last_status || n != last_count)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (PyList_GET_ITEM(headers, i) != last_items[i])
+            return NULL;
+    return last_block;
+}
+
+static void
+last_remember(PyObject *status, PyObject *headers, PyObject *block)
+{
+    Py_ssize_t n = PyList_GET_SIZE(headers);
+    if (n > LAST_MAX || !PyLong_CheckExact(status))
+        return;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!plain_item(PyList_GET_ITEM(headers, i)))
+            return;
+    for (Py_ssize_t i = 0; i < last_count; i++)
+        Py_CLEAR(last_items[i]);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        last_items[i] = PyList_GET_ITEM(headers, i);
+        Py_INCREF(last_items[i]);
+    }
+    last_count = n;
+    Py_INCREF(status);
+    Py_XSETREF(last_status, status);
+    Py_INCREF(block);
+    Py_XSETREF(last_block, block);
+}
+
 static PyObject *
 encode_fallback(PyObject *const *args)
 {
@@ -504,23 +576,30 @@ encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (head_only < 0 || keep < 0 || http10 < 0)
         return NULL;
 
-    PyObject *fields = PyList_AsTuple(headers);
-    if (fields == NULL)
-        return NULL;
-    PyObject *key = PyTuple_Pack(2, status, fields);
-    Py_DECREF(fields);
-    if (key == NULL)
-        return NULL;
-    PyObject *block = PyDict_GetItemWithError(cache, key);
-    Py_DECREF(key);
+    PyObject *block = last_lookup(status, headers);
     if (block != NULL) {
         Py_INCREF(block);
     } else {
-        if (PyErr_Occurred())
+        PyObject *fields = PyList_AsTuple(headers);
+        if (fields == NULL)
             return NULL;
-        block = PyObject_CallMethodObjArgs(self, str_block_method, status, headers, NULL);
-        if (block == NULL)
+        PyObject *key = PyTuple_Pack(2, status, fields);
+        Py_DECREF(fields);
+        if (key == NULL)
             return NULL;
+        block = PyDict_GetItemWithError(cache, key);
+        Py_DECREF(key);
+        if (block != NULL) {
+            Py_INCREF(block);
+        } else {
+            if (PyErr_Occurred())
+                return NULL;
+            block = PyObject_CallMethodObjArgs(self, str_block_method, status, headers, NULL);
+            if (block == NULL)
+                return NULL;
+        }
+        if (Py_IS_TYPE(block, block_type))
+            last_remember(status, headers, block);
     }
     PyObject *prefix = NULL, *out = NULL;
     if (!Py_IS_TYPE(block, block_type)) {
@@ -557,7 +636,7 @@ encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     } else {
         Py_ssize_t n = PyBytes_GET_SIZE(body);
         char length[48];
-        int nlength = snprintf(length, sizeof length, "content-length: %zd\r\n\r\n", n);
+        Py_ssize_t nlength = length_line(length, n);
         out = join4(PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix), conn, nconn, length,
                     nlength, PyBytes_AS_STRING(body), head_only ? 0 : n);
     }
