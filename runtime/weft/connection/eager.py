@@ -17,6 +17,7 @@ what the coroutine yielded.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Generator
+from types import CoroutineType
 from typing import Any, Final, TypeVar, final
 
 from weft.accel import native_module
@@ -95,6 +96,14 @@ def py_first_step(coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any]) -> 
     except StopIteration as done:
         return done.value
     return Suspended(yielded)
+
+
+def start(awaitable: Any) -> tuple[Any, Any]:
+    """(the iterator to drive, `first_step` of it) for anything a service may
+    return: a coroutine as it is, any other awaitable through `__await__`
+    (Any: whatever the service gave)."""
+    step = awaitable if type(awaitable) is CoroutineType else awaitable.__await__()
+    return step, first_step(step)
 
 
 def _load_native() -> Callable[[Any], Any]:

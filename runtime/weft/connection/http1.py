@@ -39,12 +39,12 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterable, Callable
 from http import HTTPStatus
-from types import CoroutineType, ModuleType
+from types import ModuleType
 from typing import Any, Final, cast, final
 
 from weft.accel import native_module
 from weft.connection.context import ConnectionContext, ServedConnection, ServerStats
-from weft.connection.eager import Resumed, Suspended, first_step
+from weft.connection.eager import Resumed, Suspended, start
 from weft.connection.handoff import WsAccept
 from weft.connection.http2 import Http2Connection, is_h2_preface
 from weft.connection.nursery import Nursery
@@ -383,8 +383,7 @@ class Http1Connection(asyncio.Protocol):
         until it first suspends; answer at once if it finished, else hand it
         to a task in the nursery and hold the connection's later requests."""
         try:
-            step = awaitable if type(awaitable) is CoroutineType else awaitable.__await__()
-            result = first_step(step)
+            step, result = start(awaitable)
         except (Exception, asyncio.CancelledError) as exc:
             self._handler_failed(request, keep_alive, exc)
             return

@@ -41,11 +41,10 @@ import time
 from collections import deque
 from collections.abc import AsyncIterable, Callable
 from email.utils import formatdate
-from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Final, cast, final
 
 from weft.connection.context import ServerStats
-from weft.connection.eager import Resumed, Suspended, first_step
+from weft.connection.eager import Resumed, Suspended, start
 from weft.connection.nursery import Nursery
 from weft.errors import problem
 from weft.http_types import Headers, Request, Response
@@ -352,9 +351,7 @@ class Http2Connection(asyncio.Protocol):
         request = stream.request
         step: Any
         try:
-            awaitable = self._service(request)
-            step = awaitable if type(awaitable) is CoroutineType else awaitable.__await__()
-            result = first_step(step)
+            step, result = start(self._service(request))
         except (Exception, asyncio.CancelledError) as exc:
             self._handler_failed(sid, stream, exc)
             return

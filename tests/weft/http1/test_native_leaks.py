@@ -16,7 +16,6 @@ import asyncio
 import gc
 import tracemalloc
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from weft import reactor
@@ -26,25 +25,7 @@ from weft.http_types import Request, Response
 from weft.protocols.http1 import Http1Limits
 from weft.router import Router
 
-
-class _Transport:
-    def __init__(self) -> None:
-        self.written = 0
-
-    def write(self, data: bytes) -> None:
-        self.written += len(data)
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return ("127.0.0.1", 40000) if name == "peername" else default
-
-    def is_closing(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        raise AssertionError("the connection closed")
-
-    def pause_reading(self) -> None: ...
-    def resume_reading(self) -> None: ...
+from bench.http1.inproc import FakeTransport
 
 
 async def _text(req: Request) -> str:
@@ -87,7 +68,7 @@ Serve = Callable[[int], None]
 def _server(data: bytes, suspends: bool) -> Serve:
     loop = reactor.new_event_loop()
     conn = Http1Connection(ConnectionContext(_router(), Http1Limits(), loop, 10))
-    conn.connection_made(_Transport())  # type: ignore[arg-type]
+    conn.connection_made(FakeTransport())  # type: ignore[arg-type]
 
     def serve(rounds: int) -> None:
         for _ in range(rounds):
