@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
+from pathlib import Path
 from types import ModuleType
 
 
@@ -18,6 +20,22 @@ def native_module(name: str) -> ModuleType | None:
     if os.environ.get("WEFT_NATIVE") == "off":
         return None
     try:
-        return importlib.import_module(name)
+        module = importlib.import_module(name)
     except ImportError:
         return None
+    _warn_if_stale(module)
+    return module
+
+
+def _warn_if_stale(module: ModuleType) -> None:
+    """In a source checkout, say so when a C source changed after its build
+    (the tests would otherwise exercise the old code without a word)."""
+    built = Path(module.__file__ or "")
+    source = built.with_name(built.name.split(".", 1)[0] + ".c")
+    try:
+        stale = source.stat().st_mtime > built.stat().st_mtime
+    except OSError:
+        return  # an installed wheel carries no sources
+    if stale:
+        warnings.warn(f"{built.name} is older than {source.name}: rebuild it with "
+                      "`python hatch_build.py` (or `make`)", RuntimeWarning, stacklevel=3)
