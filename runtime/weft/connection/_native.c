@@ -70,12 +70,13 @@ bind(PyObject *module, PyObject *arg)
 enum {
     K_BUSY, K_CLOSE_AFTER, K_CLOSING, K_CONTINUE_PENDING, K_DEADLINE, K_DEADLINE_KIND, K_EAGER,
     K_ENCODE, K_HELD, K_HTTPS, K_IN_FLIGHT, K_KEEPALIVE, K_LOOP, K_MAX_PIPELINE, K_OUT, K_PARSER,
-    K_PEER, K_QUEUE, K_READ_PAUSED, K_SNIFF, K_STATS, K_TIMER, K_TIMER_AT, K_TRANSPORT, K_COUNT
+    K_PEER, K_QUEUE, K_READ_PAUSED, K_SERVICE, K_SNIFF, K_STATS, K_TIMER, K_TIMER_AT, K_TRANSPORT,
+    K_COUNT
 };
 static const char *const CONN_SLOTS[K_COUNT] = {
     "_busy", "_close_after", "_closing", "_continue_pending", "_deadline", "_deadline_kind",
     "_eager", "_encode", "_held", "_https", "_in_flight", "_keepalive", "_loop", "_max_pipeline",
-    "_out", "_parser", "_peer", "_queue", "_read_paused", "_sniff", "_stats", "_timer",
+    "_out", "_parser", "_peer", "_queue", "_read_paused", "_service", "_sniff", "_stats", "_timer",
     "_timer_at", "_transport"};
 enum { PS_BUF, PS_DRAINED, PS_POS, PS_SCAN, PS_STATE, PS_TEXT, PS_COUNT };
 static const char *const PARSER_SLOTS[PS_COUNT] = {"_buf", "drained", "_pos", "_scan", "state",
@@ -94,7 +95,7 @@ static PyObject *py_data_received, *py_pump, *next_request, *need_data, *state_h
     *state_closed, *state_error, *continue_100, *cancelled_error;
 static PyObject *s_head, *s_get, *s_10, *s_11, *s_time, *s_write, *s_join, *s_feed, *s_arm, *s_update_deadline,
     *s_resume_reading, *s_handler_failed, *s_await_response, *s_respond, *s_request_done,
-    *s_close, *s_dispatch, *empty_bytes;
+    *s_close, *s_dispatch, *s_suspended, *empty_bytes;
 
 /* A slot that must be set (borrowed); NULL with AttributeError otherwise. */
 static PyObject *
@@ -140,6 +141,18 @@ call_drop(PyObject *self, PyObject *name, PyObject *a, PyObject *b, PyObject *c)
     PyObject *args[4] = {self, a, b, c};
     size_t n = 1 + (a != NULL) + (b != NULL) + (c != NULL);
     PyObject *r = PyObject_VectorcallMethod(name, args, n, NULL);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Call self.name(a, b, c, d) and drop the result; -1 on error. */
+static int
+call_drop4(PyObject *self, PyObject *name, PyObject *a, PyObject *b, PyObject *c, PyObject *d)
+{
+    PyObject *args[5] = {self, a, b, c, d};
+    PyObject *r = PyObject_VectorcallMethod(name, args, 5, NULL);
     if (r == NULL)
         return -1;
     Py_DECREF(r);
@@ -211,6 +224,44 @@ is_exception_handled(void)
            || (cancelled_error != NULL && PyErr_ExceptionMatches(cancelled_error));
 }
 
+/* Call the service for `request`: its eager method if it has one, else the
+ * service itself with a returned coroutine run to its first suspension.
+ * Returns what it answered, with *finished set when that is a coroutine's
+ * return value (to answer with as it is) rather than what the service
+ * returned (which may still need awaiting); or NULL: with an exception set
+ * if it must propagate, without one if it was handled here (handed to
+ * _handler_failed, or suspended and handed to _suspended). */
+static PyObject *
+call_service(PyObject *self, PyObject *request, PyObject *eager, int *finished)
+{
+    *finished = 0;
+    PyObject *target = eager != Py_None ? eager : CONN(self, K_SERVICE);
+    if (target == NULL)
+        return NULL;
+    Py_INCREF(target);
+    PyObject *response = PyObject_Vectorcall(target, &request, 1, NULL);
+    Py_DECREF(target);
+    if (response != NULL && eager == Py_None && PyCoro_CheckExact(response)) {
+        PyObject *coro = response, *value = NULL;
+        PySendResult sent = PyIter_Send(coro, Py_None, &value);
+        if (sent == PYGEN_NEXT) {
+            call_drop4(self, s_suspended, request, Py_True, coro, value);
+            Py_DECREF(coro);
+            Py_DECREF(value);
+            return NULL;  /* an error from _suspended stays set */
+        }
+        Py_DECREF(coro);
+        response = sent == PYGEN_RETURN ? value : NULL;
+        *finished = response != NULL;
+    }
+    if (response == NULL && is_exception_handled()) {
+        PyObject *exc = take_exception();
+        call_drop(self, s_handler_failed, request, Py_True, exc ? exc : Py_None);
+        Py_XDECREF(exc);
+    }
+    return response;
+}
+
 /* Http1Connection._dispatch for a fast-path request (keep_alive is True). */
 static int
 dispatch(PyObject *self, PyObject *request)
@@ -218,26 +269,23 @@ dispatch(PyObject *self, PyObject *request)
     PyObject *https = CONN(self, K_HTTPS), *eager = CONN(self, K_EAGER);
     if (https == NULL || eager == NULL)
         return -1;
-    if (https != Py_False || eager == Py_None)
+    if (https != Py_False)
         return call_drop(self, s_dispatch, request, Py_True, NULL);
     PyObject *stats = CONN(self, K_STATS), *peer = CONN(self, K_PEER);
     if (stats == NULL || peer == NULL || add_to(stats, stats_off[ST_REQUESTS_TOTAL], 1) < 0)
         return -1;
     put_const(request, request_off[RQ_PEER], peer);
+    int finished;
     Py_INCREF(eager);
-    PyObject *response = PyObject_Vectorcall(eager, &request, 1, NULL);
+    PyObject *response = call_service(self, request, eager, &finished);
     Py_DECREF(eager);
-    if (response == NULL) {
-        if (!is_exception_handled())
-            return -1;
-        PyObject *exc = take_exception();
-        int r = call_drop(self, s_handler_failed, request, Py_True, exc ? exc : Py_None);
-        Py_XDECREF(exc);
-        return r;
-    }
+    if (response == NULL)
+        return PyErr_Occurred() ? -1 : 0;
     int rc = 0;
     if (!Py_IS_TYPE(response, response_type)) {
-        rc = call_drop(self, s_await_response, request, Py_True, response);
+        /* _respond answers a value that is not a Response with a logged 500 */
+        rc = call_drop(self, finished ? s_respond : s_await_response, request,
+                       finished ? response : Py_True, finished ? Py_True : response);
         goto done;
     }
     if (SLOT(response, response_off[RS_STREAM]) != Py_None) {
@@ -623,10 +671,11 @@ PyInit__native(void)
     s_request_done = intern("_request_done");
     s_close = intern("_close");
     s_dispatch = intern("_dispatch");
+    s_suspended = intern("_suspended");
     empty_bytes = PyBytes_FromStringAndSize("", 0);
     if (!s_head || !s_get || !s_10 || !s_11 || !s_time || !s_write || !s_join || !s_feed || !s_arm
         || !s_update_deadline || !s_resume_reading || !s_handler_failed || !s_await_response
-        || !s_respond || !s_request_done || !s_close || !s_dispatch || !empty_bytes
+        || !s_respond || !s_request_done || !s_close || !s_dispatch || !s_suspended || !empty_bytes
         || add_method_wrapper(m, "data_received") < 0 || add_method_wrapper(m, "pump") < 0) {
         Py_DECREF(m);
         return NULL;

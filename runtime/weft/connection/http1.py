@@ -390,6 +390,12 @@ class Http1Connection(asyncio.Protocol):
         if type(result) is not Suspended:
             self._respond(request, result, keep_alive)
             return
+        self._suspended(request, keep_alive, step, result.value)
+
+    def _suspended(self, request: Request, keep_alive: bool, step: Any, yielded: Any) -> None:
+        """The handler suspended at `yielded` (Any: the iterator and whatever
+        it awaits): hand it to a task in the nursery and hold the connection's
+        later requests until it answers."""
         self._busy = True
         self._cur_req = request
         self._cur_ka = keep_alive
@@ -399,7 +405,7 @@ class Http1Connection(asyncio.Protocol):
             # Bytes after an upgrade request may belong to the new protocol.
             self._held = True
             self._pause_reading(_PAUSE_UPGRADE)
-        task = self.nursery.start(Resumed(step, result.value))
+        task = self.nursery.start(Resumed(step, yielded))
         task.add_done_callback(self._handler_done)
 
     def _handler_done(self, task: asyncio.Task[Any]) -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from weft import reactor
@@ -65,7 +66,8 @@ def _head(path: str) -> bytes:
 Serve = Callable[[int], None]
 
 
-def _server(data: bytes, suspends: bool) -> Serve:
+@contextmanager
+def _server(data: bytes, suspends: bool) -> Iterator[Serve]:
     loop = reactor.new_event_loop()
     conn = Http1Connection(ConnectionContext(_router(), Http1Limits(), loop, 10))
     conn.connection_made(FakeTransport())  # type: ignore[arg-type]
@@ -76,7 +78,13 @@ def _server(data: bytes, suspends: bool) -> Serve:
             if suspends:
                 loop.run_until_complete(asyncio.sleep(0))
                 loop.run_until_complete(asyncio.sleep(0))
-    return serve
+    try:
+        yield serve
+    finally:
+        # Give the ticket back: the process-wide open-connection gauge that
+        # other tests read counts every live server's connections.
+        conn.connection_lost(None)
+        loop.close()
 
 
 def _growth(serve: Serve, short: int, long: int) -> int:
@@ -102,8 +110,8 @@ def test_memory_stays_flat(path: str, pipeline: int, suspends: bool,
                            caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("CRITICAL")  # the failing handler logs every request
     rounds = 300 if suspends else 2000
-    serve = _server(_head(path) * pipeline, suspends)
-    grew = _growth(serve, rounds // 10, rounds)
+    with _server(_head(path) * pipeline, suspends) as serve:
+        grew = _growth(serve, rounds // 10, rounds)
     # A leaked request alone is several hundred bytes: a leak per request
     # would be hundreds of KB here.
     assert grew < 64 * 1024, f"{grew} bytes retained over {rounds * pipeline} requests"
