@@ -15,7 +15,8 @@ BIND ?= 127.0.0.1:8080
 NATIVE_SOURCES := hatch_build.py runtime/weft/_native_slots.h \
 	$(wildcard runtime/weft/*/_native.c runtime/weft/*/*/_native.c)
 
-$(STAMP): pyproject.toml $(NATIVE_SOURCES)
+# The install also prebuilds the parser's tables (hatch_build.py): the grammar too.
+$(STAMP): pyproject.toml $(NATIVE_SOURCES) grammar/verum.lark
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	WEFT_NATIVE=require $(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -48,4 +49,5 @@ bench: $(STAMP) system-deps
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build dist .weft-cache
+	rm -rf $(VENV) build dist .weft-cache weftc/_tables
+	find runtime -name '_native*.so' -delete

@@ -1,4 +1,4 @@
-"""Hatch build hook: compile weft's optional C accelerators.
+"""Hatch build hook: compile weft's optional C accelerators; prebuild the parser tables.
 
 Why a hook and not setuptools: the project builds with hatchling (package
 data, wheel layout); only the compile step needs setuptools' `build_ext`,
@@ -13,14 +13,21 @@ build without them.
 Editable installs get the compiled module next to its source (that folder is
 on `sys.path`); wheels get it through `force_include`.
 
-Run directly (`python hatch_build.py`) to rebuild the modules in place while
-working on the C sources.
+It also runs weftc's parser once so that its LALR analysis (lark's cache
+and the fast path's tables, about 10 s of CPU) ships with the package instead
+of being built by the user's first `weftc` run; weftc starts its user cache
+from them (`weftc.syntax.parser`). They are keyed by the lark and Python
+versions; a mismatch only costs that first run.
+
+Run directly (`python hatch_build.py`) to rebuild the modules and tables in
+place while working on the C sources or the grammar.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -55,6 +62,50 @@ def compile_extension(module: str, source: str, out: Path) -> Path:
     return Path(cmd.get_ext_fullpath(module))
 
 
+#: where the prebuilt tables live in the package (weftc.resources.shipped_tables_dir):
+#: in the source tree for an editable install, force-included into a wheel
+TABLES_DIR = ROOT / "weftc" / "_tables"
+WHEEL_TABLES_DIR = "weftc/_tables"
+
+
+def build_parser_tables(out: Path) -> list[Path]:
+    """Run the parser once with an empty cache folder; the files it wrote."""
+    cache = out / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "WEFTC_CACHE_DIR": str(cache)}
+    env.pop("WEFTC_SLOW_PARSER", None)
+    saved = out / "saved"
+    saved.mkdir(exist_ok=True)
+    subprocess.run([sys.executable, "-c", _SAVE_TABLES, str(saved)], env=env, check=True,
+                   timeout=600, capture_output=True)
+    return sorted(saved.iterdir())
+
+
+# Runs in a child process with the repository on PYTHONPATH: build the parser
+# from scratch, then write the fast path's tables and the saved Lark object.
+_SAVE_TABLES = """
+import shutil, sys
+from pathlib import Path
+from weftc.syntax import parser
+engine = parser._engine()
+lark = engine.lark
+out = Path(sys.argv[1])
+with (out / parser.lark_name(engine.grammar)).open("wb") as f:
+    lark.save(f, exclude_options=parser.UNSAVED_OPTIONS)
+name = parser.tables_name(engine.grammar)
+built = engine.cache / name
+shutil.copyfile(built if built.exists() else parser.shipped_tables_dir() / name, out / name)
+"""
+
+
+def place_tables(files: list[Path]) -> None:
+    if TABLES_DIR.exists():
+        shutil.rmtree(TABLES_DIR)
+    TABLES_DIR.mkdir(parents=True)
+    for f in files:
+        shutil.copyfile(f, TABLES_DIR / f.name)
+
+
 def build_in_place() -> list[Path]:
     """Compile every accelerator next to its source (editable installs, development)."""
     placed = []
@@ -73,6 +124,24 @@ class NativeBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        self._tables(version, build_data)
+        self._native(version, build_data)
+
+    def _tables(self, version: str, build_data: dict[str, Any]) -> None:
+        try:
+            out = Path(tempfile.mkdtemp(prefix="weftc-tables-"))
+            files = build_parser_tables(out)
+        except (OSError, subprocess.SubprocessError) as exc:  # e.g. lark missing
+            print(f"weftc: parser tables not prebuilt ({exc}); the first run builds them",
+                  file=sys.stderr)
+            return
+        if version == "editable":
+            place_tables(files)
+        else:
+            for f in files:
+                build_data["force_include"][str(f)] = f"{WHEEL_TABLES_DIR}/{f.name}"
+
+    def _native(self, version: str, build_data: dict[str, Any]) -> None:
         mode = os.environ.get("WEFT_NATIVE", "auto")
         if mode == "off":
             return
@@ -96,4 +165,8 @@ class NativeBuildHook(BuildHookInterface):  # type: ignore[type-arg]
 
 if __name__ == "__main__":
     for path in build_in_place():
+        print(path.relative_to(ROOT))
+    with tempfile.TemporaryDirectory(prefix="weftc-tables-") as tmp:
+        place_tables(build_parser_tables(Path(tmp)))
+    for path in sorted(TABLES_DIR.iterdir()):
         print(path.relative_to(ROOT))

@@ -28,6 +28,12 @@ def grammar_path() -> Path:
     return _data_dir("grammar") / "verum.lark"
 
 
+def shipped_tables_dir() -> Path:
+    """Parser tables built when the package was installed (hatch_build.py); may be
+    missing or for another lark version, which only costs the first run's time."""
+    return _PACKAGE_DIR / "_tables"
+
+
 def stdlib_path() -> Path:
     """The folder holding the `.vr` declarations of `core.*`."""
     return _data_dir("stdlib")

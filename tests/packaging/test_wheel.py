@@ -41,6 +41,10 @@ def test_wheel_contains_packages_and_data(wheel: Path) -> None:
     assert not any(n.startswith(("tests/", "runtime/")) for n in names)
     # the C accelerator, compiled by hatch_build.py (gcc is part of `make test`'s machine)
     assert any(n.startswith("weft/protocols/http1/_native.") and n.endswith(".so") for n in names)
+    # the parser's LALR analysis, prebuilt so that the first weftc run need not
+    assert any(n.startswith("weftc/_tables/verum-tables-") for n in names)
+    assert any(n.startswith("weftc/_tables/verum-lark-") for n in names)
+    assert not any(n.endswith((".c", ".h")) for n in names)
 
 
 def test_wheel_install_parses_example(wheel: Path, tmp_path: Path) -> None:
@@ -60,6 +64,11 @@ def test_wheel_install_parses_example(wheel: Path, tmp_path: Path) -> None:
     assert str(env_dir) in where.splitlines()[0], where
     assert str(env_dir) in where.splitlines()[1], where
     assert str(env_dir) in where.splitlines()[2], where  # the wheel's own compiled module
+    probe = ("from weftc.syntax import parser; e = parser._engine(); "
+             "assert e._shipped_lark() is not None; "
+             "assert (parser.shipped_tables_dir() / parser.tables_name(e.grammar)).is_file()")
+    subprocess.run([str(py), "-c", probe], cwd=tmp_path, env={**env, "WEFTC_CACHE_DIR": str(tmp_path)},
+                   check=True, capture_output=True, timeout=120)
     res = subprocess.run([str(env_dir / "bin" / "weftc"), "parse", str(ROOT / "examples" / "hello.vr"),
                           "--format", "json"], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=60)

@@ -23,7 +23,7 @@ from lark import Lark
 from lark.exceptions import LarkError
 
 from weftc.diagnostics import Diagnostic, Severity, error, warning
-from weftc.resources import grammar_path
+from weftc.resources import grammar_path, shipped_tables_dir
 from weftc.source import SourceDecodeError, SourceFile
 from weftc.syntax import ast
 from weftc.syntax.builder import AstBuilder, BuildError
@@ -60,11 +60,26 @@ def _cache_dir() -> Path | None:
     return folder
 
 
+def tables_name(grammar: str) -> str:
+    """The file name of the fast path's tables for this grammar, lark and Python."""
+    return f"verum-tables-{cache_key(grammar)}.marshal"
+
+
+def lark_name(grammar: str) -> str:
+    """The file name of the `Lark` object saved at install time (same key)."""
+    return f"verum-lark-{cache_key(grammar)}.pickle"
+
+
+#: Lark options not saved with it: objects of ours, given again on loading
+UNSAVED_OPTIONS = ("postlex", "transformer")
+
+
 class _Engine:
     """The shared parsers plus the per-parse context stacks their plug-ins read.
 
     Valid programs go through `FastParser` only, whose tables load from a small
-    cache file; the `Lark` object (needed for diagnostics) is built on first use.
+    cache file (the user's, else the one built at install time); the `Lark`
+    object (needed for diagnostics) is built on first use, from lark's cache.
     """
 
     def __init__(self) -> None:
@@ -80,6 +95,8 @@ class _Engine:
     @property
     def lark(self) -> Lark:
         if self._lark is None:
+            self._lark = self._shipped_lark()
+        if self._lark is None:
             cache: str | bool = str(self.cache / "verum-grammar.lark-cache") if self.cache else True
             self._lark = Lark(self.grammar, parser="lalr", lexer="contextual",
                               start=["module", "expr"], postlex=self.postlex,
@@ -87,9 +104,29 @@ class _Engine:
                               propagate_positions=False, cache=cache)
         return self._lark
 
+    def _shipped_lark(self) -> Lark | None:
+        """The `Lark` saved when the package was installed (hatch_build.py), if it
+        is for this grammar, lark and Python; None to build it (about 10 s once).
+
+        lark's own path cache cannot ship: it hashes the cache file's path. Its
+        public `Lark.load` takes no options, so this uses `_load`, which lark's
+        cache itself uses to give the transformer and post-lexer back.
+        """
+        path = shipped_tables_dir() / lark_name(self.grammar)
+        try:
+            with path.open("rb") as f:
+                loaded: Lark = Lark._load(Lark.__new__(Lark), f, postlex=self.postlex,
+                                          transformer=self.builder)
+        except Exception:  # missing, or from another lark: build instead
+            return None
+        return loaded
+
     def _fast_parser(self) -> FastParser | None:
-        path = self.cache / f"verum-tables-{cache_key(self.grammar)}.marshal" if self.cache else None
+        name = tables_name(self.grammar)
+        path = self.cache / name if self.cache else None
         tables = load(path) if path is not None else None
+        if tables is None:
+            tables = load(shipped_tables_dir() / name)
         if tables is None:
             try:
                 tables = from_lark(self.lark)
