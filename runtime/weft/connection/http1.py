@@ -21,6 +21,10 @@ How it works:
 - Malformed input is answered with its 4xx and the connection closes; a
   handler exception is answered with 500 (logged once) and keep-alive goes on.
 
+`data_received` and `_pump` have a C twin (`_native.c`, see `weft.accel`)
+that serves the common case (simple requests answered at once) and hands
+everything else to these methods; the Python code is its specification.
+
 Protocol switches (see docs/runtime/http2-tls-websocket.md): TLS with ALPN
 "h2" hands the socket to an `Http2Connection` in `connection_made`; on a
 cleartext port with h2c on, the first bytes are checked for the HTTP/2
