@@ -72,7 +72,10 @@ def build_parser_tables(out: Path) -> list[Path]:
     """Run the parser once with an empty cache folder; the files it wrote."""
     cache = out / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "WEFTC_CACHE_DIR": str(cache)}
+    # Keep the PYTHONPATH we were given: pip's isolated build environment (where
+    # lark is installed) reaches the child through it.
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "WEFTC_CACHE_DIR": str(cache)}
     env.pop("WEFTC_SLOW_PARSER", None)
     saved = out / "saved"
     saved.mkdir(exist_ok=True)
