@@ -116,7 +116,11 @@ def build_in_place() -> list[Path]:
         for module, source in EXTENSIONS:
             built = compile_extension(module, source, Path(tmp))
             target = (ROOT / source).parent / built.name
-            shutil.copyfile(built, target)
+            # a new file renamed over the old one: processes that loaded the
+            # old module keep their mapping (overwriting it in place crashes them)
+            fresh = target.with_name(target.name + ".new")
+            shutil.copyfile(built, fresh)
+            os.replace(fresh, target)
             placed.append(target)
     return placed
 

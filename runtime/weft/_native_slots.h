@@ -48,6 +48,17 @@ put_const(PyObject *obj, Py_ssize_t off, PyObject *value)
     put(obj, off, value);
 }
 
+/* Keep a new reference to each src[i] in *dest[i], releasing what was there
+ * (what each module's bind stores). */
+static inline void
+keep_all(PyObject **const *dest, PyObject *const *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        Py_INCREF(src[i]);
+        Py_XSETREF(*dest[i], src[i]);
+    }
+}
+
 /* The raised exception as an object carrying its traceback; the error is cleared. */
 static inline PyObject *
 take_exception(void)

@@ -617,10 +617,7 @@ bind_http1(PyObject *module, PyObject *args)
                          &state_error, &continue_100, &cancelled_error};
     PyObject *src[] = {ctype, ptype, rstype, sttype, py_dr, py_p, nr, nd, sh, sc, se, c100,
                        cancelled};
-    for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
-        Py_INCREF(src[i]);
-        Py_XSETREF(*dest[i], src[i]);
-    }
+    keep_all(dest, src, sizeof src / sizeof src[0]);
     Py_RETURN_NONE;
 }
 

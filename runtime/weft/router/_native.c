@@ -197,10 +197,7 @@ bind(PyObject *module, PyObject *args)
                          (PyObject **)&response_type, &py_eager, &into_response, &route_key,
                          &text_header, &shape_request};
     PyObject *src[] = {rt, ro, pl, rq, rs, fb, ir, key, ct, shape};
-    for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
-        Py_INCREF(src[i]);
-        Py_XSETREF(*dest[i], src[i]);
-    }
+    keep_all(dest, src, sizeof src / sizeof src[0]);
     Py_RETURN_NONE;
 }
 

@@ -398,18 +398,10 @@ bind(PyObject *module, PyObject *args)
         || slot_offsets((PyTypeObject *)rtype, REQUEST_SLOTS, R_COUNT, request_off) < 0
         || slot_offsets((PyTypeObject *)htype, HEADERS_SLOTS, H_COUNT, headers_off) < 0)
         return NULL;
-    Py_INCREF(ptype);
-    Py_INCREF(rtype);
-    Py_INCREF(htype);
-    Py_INCREF(split);
-    Py_INCREF(need);
-    Py_INCREF(head);
-    Py_XSETREF(parser_type, (PyTypeObject *)ptype);
-    Py_XSETREF(request_type, (PyTypeObject *)rtype);
-    Py_XSETREF(headers_type, (PyTypeObject *)htype);
-    Py_XSETREF(split_fields, split);
-    Py_XSETREF(need_data, need);
-    Py_XSETREF(head_state, head);
+    PyObject **dest[] = {(PyObject **)&parser_type, (PyObject **)&request_type,
+                         (PyObject **)&headers_type, &split_fields, &need_data, &head_state};
+    PyObject *src[] = {ptype, rtype, htype, split, need, head};
+    keep_all(dest, src, sizeof src / sizeof src[0]);
     Py_RETURN_NONE;
 }
 
@@ -666,16 +658,10 @@ bind_encoder(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "bind_encoder needs the Python encode as its fallback");
         return NULL;
     }
-    Py_INCREF(stype);
-    Py_INCREF(btype);
-    Py_INCREF(ctype);
-    Py_INCREF(rtype);
-    Py_INCREF(fallback);
-    Py_XSETREF(serializer_type, (PyTypeObject *)stype);
-    Py_XSETREF(block_type, (PyTypeObject *)btype);
-    Py_XSETREF(clock_type, (PyTypeObject *)ctype);
-    Py_XSETREF(response_type, (PyTypeObject *)rtype);
-    Py_XSETREF(py_encode, fallback);
+    PyObject **dest[] = {(PyObject **)&serializer_type, (PyObject **)&block_type,
+                         (PyObject **)&clock_type, (PyObject **)&response_type, &py_encode};
+    PyObject *src[] = {stype, btype, ctype, rtype, fallback};
+    keep_all(dest, src, sizeof src / sizeof src[0]);
     Py_RETURN_NONE;
 }
 
