@@ -90,7 +90,7 @@ static const char *const STATS_SLOTS[ST_COUNT] = {"bytes_in", "bytes_out", "requ
 
 static Py_ssize_t conn_off[K_COUNT], parser_off[PS_COUNT], request_off[RQ_COUNT],
     response_off[RS_COUNT], stats_off[ST_COUNT];
-static PyTypeObject *conn_type, *parser_type, *response_type, *stats_type;
+static PyTypeObject *conn_type, *parser_type, *request_type, *response_type, *stats_type;
 static PyObject *py_data_received, *py_pump, *next_request, *need_data, *state_head,
     *state_closed, *state_error, *continue_100, *cancelled_error;
 static PyObject *s_head, *s_get, *s_10, *s_11, *s_time, *s_write, *s_join, *s_feed, *s_arm, *s_update_deadline,
@@ -108,10 +108,14 @@ get(PyObject *obj, Py_ssize_t off, const char *name)
 }
 #define CONN(self, k) get((self), conn_off[k], CONN_SLOTS[k])
 
-/* obj.<slot> += amount, for the ServerStats counters. */
+/* obj.<slot> += amount, for the ServerStats counters (obj must be one). */
 static int
 add_to(PyObject *obj, Py_ssize_t off, Py_ssize_t amount)
 {
+    if (!Py_IS_TYPE(obj, stats_type)) {
+        PyErr_SetString(PyExc_TypeError, "the connection's stats are not a ServerStats");
+        return -1;
+    }
     PyObject *v = SLOT(obj, off);
     if (v == NULL) {
         PyErr_SetString(PyExc_AttributeError, "ServerStats counter is not set");
@@ -269,7 +273,7 @@ dispatch(PyObject *self, PyObject *request)
     PyObject *https = CONN(self, K_HTTPS), *eager = CONN(self, K_EAGER);
     if (https == NULL || eager == NULL)
         return -1;
-    if (https != Py_False)
+    if (https != Py_False || !Py_IS_TYPE(request, request_type))
         return call_drop(self, s_dispatch, request, Py_True, NULL);
     PyObject *stats = CONN(self, K_STATS), *peer = CONN(self, K_PEER);
     if (stats == NULL || peer == NULL || add_to(stats, stats_off[ST_REQUESTS_TOTAL], 1) < 0)
@@ -612,10 +616,10 @@ bind_http1(PyObject *module, PyObject *args)
         return NULL;
     }
     PyObject **dest[] = {(PyObject **)&conn_type, (PyObject **)&parser_type,
-                         (PyObject **)&response_type, (PyObject **)&stats_type, &py_data_received,
-                         &py_pump, &next_request, &need_data, &state_head, &state_closed,
+                         (PyObject **)&request_type, (PyObject **)&response_type,
+                         (PyObject **)&stats_type, &py_data_received, &py_pump, &next_request, &need_data, &state_head, &state_closed,
                          &state_error, &continue_100, &cancelled_error};
-    PyObject *src[] = {ctype, ptype, rstype, sttype, py_dr, py_p, nr, nd, sh, sc, se, c100,
+    PyObject *src[] = {ctype, ptype, rqtype, rstype, sttype, py_dr, py_p, nr, nd, sh, sc, se, c100,
                        cancelled};
     keep_all(dest, src, sizeof src / sizeof src[0]);
     Py_RETURN_NONE;
