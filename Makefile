@@ -13,7 +13,8 @@ BIND ?= 127.0.0.1:8080
 # sources are prerequisites too; WEFT_NATIVE=require makes a failed compile an
 # error here (a plain `pip install` falls back to the pure-Python twins).
 NATIVE_SOURCES := hatch_build.py runtime/weft/_native_slots.h \
-	$(wildcard runtime/weft/*/_native.c runtime/weft/*/*/_native.c)
+	$(wildcard runtime/weft/*/_native.c runtime/weft/*/*/_native.c) \
+	$(wildcard weftc/syntax/cfront/*.c weftc/syntax/cfront/*.h)
 
 # The install also prebuilds the parser's tables (hatch_build.py): the grammar too.
 $(STAMP): pyproject.toml $(NATIVE_SOURCES) grammar/verum.lark

@@ -37,20 +37,31 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 ROOT = Path(__file__).resolve().parent
 
-#: (import name, C source relative to the repository root)
-EXTENSIONS: tuple[tuple[str, str], ...] = (
-    ("weft.protocols.http1._native", "runtime/weft/protocols/http1/_native.c"),
-    ("weft.connection._native", "runtime/weft/connection/_native.c"),
-    ("weft.router._native", "runtime/weft/router/_native.c"),
+#: (import name, C sources relative to the repository root; the module is
+#: placed in the first source's folder)
+EXTENSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("weft.protocols.http1._native", ("runtime/weft/protocols/http1/_native.c",)),
+    ("weft.connection._native", ("runtime/weft/connection/_native.c",)),
+    ("weft.router._native", ("runtime/weft/router/_native.c",)),
+    ("weftc.syntax._cfront", tuple(f"weftc/syntax/cfront/{name}.c" for name in
+                                   ("module", "lex", "postlex", "lalr", "tok", "nodes"))),
 )
 
 
-def compile_extension(module: str, source: str, out: Path) -> Path:
+def module_dir(module: str) -> Path:
+    """Where an in-place build of `module` goes (the package folder)."""
+    package = module.rsplit(".", 1)[0].split(".")
+    base = ROOT / "runtime" if package[0] == "weft" else ROOT
+    return base.joinpath(*package)
+
+
+def compile_extension(module: str, sources: tuple[str, ...], out: Path) -> Path:
     """Compile one extension into `out`; returns the built file."""
     from setuptools import Distribution, Extension  # type: ignore[import-untyped]
     from setuptools.command.build_ext import build_ext  # type: ignore[import-untyped]
 
-    ext = Extension(module, [str(ROOT / source)], include_dirs=[str(ROOT / "runtime" / "weft")],
+    ext = Extension(module, [str(ROOT / s) for s in sources],
+                    include_dirs=[str(ROOT / "runtime" / "weft")],
                     extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
                                         "-Wno-missing-field-initializers"])
     dist = Distribution({"name": "weft-native", "ext_modules": [ext]})
@@ -113,9 +124,9 @@ def build_in_place() -> list[Path]:
     """Compile every accelerator next to its source (editable installs, development)."""
     placed = []
     with tempfile.TemporaryDirectory(prefix="weft-native-") as tmp:
-        for module, source in EXTENSIONS:
-            built = compile_extension(module, source, Path(tmp))
-            target = (ROOT / source).parent / built.name
+        for module, sources in EXTENSIONS:
+            built = compile_extension(module, sources, Path(tmp))
+            target = module_dir(module) / built.name
             # a new file renamed over the old one: processes that loaded the
             # old module keep their mapping (overwriting it in place crashes them)
             fresh = target.with_name(target.name + ".new")
@@ -157,8 +168,8 @@ class NativeBuildHook(BuildHookInterface):  # type: ignore[type-arg]
                 build_in_place()
                 return
             out = Path(tempfile.mkdtemp(prefix="weft-native-"))
-            for module, source in EXTENSIONS:
-                built = compile_extension(module, source, out)
+            for module, sources in EXTENSIONS:
+                built = compile_extension(module, sources, out)
                 dest = module.rsplit(".", 1)[0].replace(".", "/") + "/" + built.name
                 build_data["force_include"][str(built)] = dest
             build_data["pure_python"] = False

@@ -34,6 +34,7 @@ from typing import Any
 
 from lark import Token
 
+from weftc.syntax.native import Bail, NativeFront, NativeUnavailable
 from weftc.syntax.postlex import ACTIVE_TYPES, SPECIAL_WORDS, ParseContext, PostLexState
 from weftc.syntax.scan import Classifier
 from weftc.syntax.tables import ParserTables, RuleShape
@@ -59,7 +60,8 @@ class FastParser:
     rule, one lexer) at first use, so start-up pays only for what is reached.
     """
 
-    def __init__(self, tables: ParserTables, builder: Any) -> None:  # Any: the AstBuilder
+    def __init__(self, tables: ParserTables, builder: Any,  # Any: the AstBuilder
+                 native: bool = True) -> None:
         self._tables = tables
         self._start = tables.start
         self._end = tables.end
@@ -75,6 +77,14 @@ class FastParser:
         self._classifier = Classifier(shape[0], list(terminals), shape[2])
         # keyword type -> the terminal whose text it is (`FN` -> `IDENT`)
         self._keyword_of = {kw: raw for raw, words in shape[2].items() for kw in words.values()}
+        self._native: NativeFront | None = None
+        if native:
+            try:
+                self._native = NativeFront(tables, builder)
+            except NativeUnavailable:
+                pass
+        #: parses the C front end gave up on (the Python loop then ran them)
+        self.native_bails = 0
 
     # ------------------------------------------------------------ lazy conversion
 
@@ -108,6 +118,12 @@ class FastParser:
 
     def parse(self, ctx: ParseContext, start: str) -> Any:
         """Parse `ctx.text` from rule `start`; raises on anything but a clean parse."""
+        if self._native is not None:
+            try:
+                return self._native.parse(ctx, start)
+            except Bail:
+                self.native_bails += 1
+                ctx.clear_notes()   # what Python builder methods noted before the C code gave up
         text = ctx.text
         actions = self._actions
         known = self._classifier.cache.get

@@ -148,7 +148,7 @@ class _Engine:
                     try:
                         return self.fast.parse(ctx, start)
                     except Exception:
-                        _reset(ctx)
+                        ctx.clear_notes()
                 return self.lark.parse(ctx.text, start=start)
             finally:
                 self.postlex.contexts.pop()
@@ -178,14 +178,6 @@ class _Engine:
         outer.warnings.extend((a + offset - outer.base, b + offset - outer.base, code, msg)
                               for a, b, code, msg in ctx.warnings)
         return result if isinstance(result, ast.Expr) else None
-
-
-def _reset(ctx: ParseContext) -> None:
-    """Forget what a failed fast-path run recorded, before the re-parse."""
-    ctx.number_errors.clear()
-    ctx.warnings.clear()
-    ctx.unsupported.clear()
-    ctx.open_brackets.clear()
 
 
 _ENGINE: _Engine | None = None

@@ -119,6 +119,13 @@ class ParseContext:
     def __post_init__(self) -> None:
         self.at_origin = self.base == 0 and self.base_line == 1 and self.base_col == 1
 
+    def clear_notes(self) -> None:
+        """Forget what a parse attempt recorded, before the text is parsed again."""
+        self.number_errors.clear()
+        self.warnings.clear()
+        self.unsupported.clear()
+        self.open_brackets.clear()
+
 
 def _looks_generic(text: str, i: int) -> bool:
     """True when text[i:] (just after `<`) is `Types>` followed by `(` or `.`."""
