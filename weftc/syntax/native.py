@@ -158,8 +158,8 @@ def _lexers(tables: ParserTables, ids: dict[str, int], n_states: int) -> dict[st
         state_lexer[state] = lid
     root_keywords = tables.root[0][2]
     keyword_of = array("i", [-1]) * n_terms
-    for raw, words in root_keywords.items():
-        for kw in words.values():
+    for raw, spelled in root_keywords.items():
+        for kw in spelled.values():
             keyword_of[ids[kw]] = ids[raw]
     words = [(word, ids[kw]) for word, kw in root_keywords.get("IDENT", {}).items()]
     return {"n_lexers": len(known), "lexer_terms": b"".join(known),
