@@ -152,5 +152,6 @@ extern const int n_native_builders;
 PyObject *tok_value(Tok *t);
 PyObject *tok_to_lark(Tok *t);
 Tok *tok_new(Parse *p);
+int token_type_id(Parse *p, PyObject *x);
 
 #endif

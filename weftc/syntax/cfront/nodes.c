@@ -55,7 +55,29 @@
     X(FieldDecl, "span", "attributes", "visibility", "name", "type", "default") \
     X(_Args, "span", "args") \
     X(_Guard, "span", "keyword", "expr") \
-    X(_IsTest, "span", "pattern", "negated")
+    X(_IsTest, "span", "pattern", "negated") \
+    X(FnDecl, "span", "attributes", "visibility", "modifiers", "name", "generics", "params", \
+      "throws", "ret", "contracts", "using", "where", "body", "expr_body", "using_before_ret") \
+    X(TypeDecl, "span", "attributes", "visibility", "name", "generics", "body") \
+    X(RefinedType, "span", "base", "binder", "predicate", "form", "parts", "braced") \
+    X(ImplicitSubject, "span") \
+    X(Variant, "span", "attributes", "name", "payload", "fields") \
+    X(SumType, "span", "variants", "leading_bar") \
+    X(RecordType, "span", "fields") \
+    X(ContextDecl, "span", "attributes", "visibility", "name", "generics", "members", "is_async") \
+    X(SelfParam, "span", "is_ref", "mutable") \
+    X(ImplementBlock, "span", "attributes", "generics", "protocol", "target", "where", "items") \
+    X(RefType, "span", "mutable", "target") \
+    X(UsingEntry, "span", "context", "negated", "alias", "name", "condition") \
+    X(UsingClause, "span", "entries", "bracketed") \
+    X(RecordLit, "span", "path", "fields", "base") \
+    X(Contract, "span", "kind", "conditions") \
+    X(_Generics, "span", "params") \
+    X(_Throws, "span", "types") \
+    X(_Where, "span", "preds") \
+    X(_RecordBase, "span", "expr") \
+    X(_RefineBody, "span", "binder", "parts") \
+    X(_Implicit, "span", "op")
 
 #define AS_ENUM(cls, ...) C_##cls,
 enum { NODE_LIST(AS_ENUM) N_CLASSES };
@@ -72,7 +94,7 @@ static const struct { const char *name; const char *const *fields; int n; } clas
 };
 
 static PyTypeObject *classes[N_CLASSES];
-static Py_ssize_t offsets[N_CLASSES][8];
+static Py_ssize_t offsets[N_CLASSES][16];
 
 /* Abstract bases for isinstance tests. */
 static PyTypeObject *Expr_T, *Stmt_T, *Item_T, *Pattern_T, *TypeExpr_T, *Attribute_T, *Visibility_T;
@@ -84,6 +106,7 @@ static PyObject *op_text[N_TERMINALS];  /* the `_PRECEDENCE` key */
 static int is_assign[N_TERMINALS];
 static int is_precedence;               /* `_IS_PRECEDENCE` */
 static PyObject *str_if;
+static PyObject *form_inline;          /* ast.RefinementForm.INLINE */
 
 /* New node of class `cls` from new references `v` (stolen, even on failure). */
 static PyObject *
@@ -543,9 +566,9 @@ climb(Parse *p, PyObject **items, Py_ssize_t n)
             i++;
             continue;
         }
-        if (!IS_TOK(it) || !prec_of[((Tok *)it)->type] || i + 1 >= n)
+        int op = token_type_id(p, it);
+        if (op < 0 || !prec_of[op] || i + 1 >= n)
             goto done;
-        int op = ((Tok *)it)->type;
         int prec = prec_of[op], right = right_of[op];
         while (no && (prec_of[ops[no - 1]] > prec || (prec_of[ops[no - 1]] == prec && !right)))
             if (reduce_top(p, vals, &nv, ops, &no) < 0)
@@ -829,12 +852,304 @@ b_field_decl(Parse *p, PyObject **c, Py_ssize_t n)
                 ident(p, name), newref(type), newref(after(c, n, TK_EQUAL)));
 }
 
+/* `_vis`: the Visibility child or None (borrowed). */
+static PyObject *
+vis(PyObject **c, Py_ssize_t n)
+{
+    PyObject *v = first_of(c, n, Visibility_T);
+    return v ? v : Py_None;
+}
+
+/* A record's field `i` (borrowed), for the builder's own helper records. */
+#define FIELD(obj, cls, i) SLOT((obj), offsets[C_##cls][i])
+
+static PyObject *empty_tuple(void) { return PyTuple_New(0); }
+
+static PyObject *
+b_fn_decl(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    PyObject *attrs = PyList_New(0), *mods = PyList_New(0), *params = PyList_New(0);
+    PyObject *contracts = PyList_New(0);
+    PyObject *name = NULL, *generics = NULL, *throws = Py_None, *ret = Py_None, *using = Py_None;
+    PyObject *where = NULL, *body = Py_None, *result = NULL;
+    int seen_arrow = 0, seen_fn = 0, expr_body = 0, using_before = 0, ok = attrs && mods && params && contracts;
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        PyObject *x = c[i];
+        if (x == Py_None)
+            continue;
+        if (IS_TOK(x)) {
+            int tt = ((Tok *)x)->type;
+            if (tt == TK_FN)
+                seen_fn = 1;
+            else if (tt == TK_IDENT && seen_fn && name == NULL)
+                ok = (name = ident(p, x)) != NULL;
+            else if ((tt == TK_PURE || tt == TK_ASYNC || tt == TK_UNSAFE) && !seen_fn)
+                ok = PyList_Append(mods, tok_value((Tok *)x)) == 0;
+            else if (tt == TK_ARROW)
+                seen_arrow = 1;
+            else if (tt == TK_EQUAL)
+                expr_body = 1;
+        }
+        else if (is_a(x, Attribute_T))
+            ok = PyList_Append(attrs, x) == 0;
+        else if (Py_IS_TYPE(x, classes[C_Param]) || Py_IS_TYPE(x, classes[C_SelfParam]))
+            ok = PyList_Append(params, x) == 0;
+        else if (Py_IS_TYPE(x, classes[C__Generics]))
+            generics = FIELD(x, _Generics, 1);
+        else if (Py_IS_TYPE(x, classes[C__Throws]))
+            throws = FIELD(x, _Throws, 1);
+        else if (Py_IS_TYPE(x, classes[C_UsingClause])) {
+            if (using != Py_None)
+                ok = 0;             /* the Python method reports it */
+            using = x;
+            using_before = !seen_arrow && has(c, n, TK_ARROW);
+        }
+        else if (is_a(x, TypeExpr_T))
+            ret = x;
+        else if (Py_IS_TYPE(x, classes[C_Contract]))
+            ok = PyList_Append(contracts, x) == 0;
+        else if (Py_IS_TYPE(x, classes[C__Where]))
+            where = FIELD(x, _Where, 1);
+        else if (is_a(x, Expr_T))
+            body = x;
+    }
+    if (ok && name != NULL) {
+        result = MAKE(FnDecl, span(p, c, n), PyList_AsTuple(attrs), newref(vis(c, n)), PyList_AsTuple(mods),
+                      name, generics ? newref(generics) : empty_tuple(), PyList_AsTuple(params),
+                      newref(throws), newref(ret), PyList_AsTuple(contracts), newref(using),
+                      where ? newref(where) : empty_tuple(), newref(body), boolean(expr_body),
+                      boolean(using_before));
+        name = NULL;
+    }
+    Py_XDECREF(name);
+    Py_XDECREF(attrs);
+    Py_XDECREF(mods);
+    Py_XDECREF(params);
+    Py_XDECREF(contracts);
+    return result;
+}
+
+static PyObject *
+b_type_decl(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    PyObject *gen = first_of(c, n, classes[C__Generics]);
+    PyObject *body = first_of(c, n, TypeExpr_T);
+    PyObject *name = after(c, n, TK_TYPE);
+    NEED(body && IS_TOK(name) ? c : NULL);
+    return MAKE(TypeDecl, span(p, c, n), of(c, n, Attribute_T), newref(vis(c, n)), ident(p, name),
+                gen ? newref(FIELD(gen, _Generics, 1)) : empty_tuple(), newref(body));
+}
+
+static PyObject *
+b_implicit_cmp(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    NEED(n >= 1 && IS_TOK(c[0]) ? c : NULL);
+    /* the op stays a lark Token, as the Python method keeps it */
+    return MAKE(_Implicit, tspan(p, (Tok *)c[0]), tok_to_lark((Tok *)c[0]));
+}
+
+static PyObject *
+b_refine_pred(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    PyObject *small[32], **items = n * 2 <= 32 ? small : PyMem_Malloc((size_t)n * 2 * sizeof(PyObject *));
+    NEED(items);
+    Py_ssize_t k = 0;
+    PyObject *result = NULL;
+    int ok = 1;
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        PyObject *x = c[i];
+        if (Py_IS_TYPE(x, classes[C__Implicit])) {
+            PyObject *subject = MAKE(ImplicitSubject, newref(FIELD(x, _Implicit, 0)));
+            ok = subject != NULL;
+            if (ok) {
+                items[k++] = subject;
+                items[k++] = newref(FIELD(x, _Implicit, 1));
+            }
+        }
+        else if (x != Py_None)
+            items[k++] = newref(x);
+    }
+    if (ok && k)
+        result = k > 1 ? climb(p, items, k) : newref(items[0]);
+    for (Py_ssize_t i = 0; i < k; i++)
+        Py_DECREF(items[i]);
+    if (items != small)
+        PyMem_Free(items);
+    return result;
+}
+
+static PyObject *
+b_refine_body(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    return MAKE(_RefineBody, span(p, c, n), newref(Py_None), of(c, n, Expr_T));
+}
+
+static PyObject *
+b_refine_body_named(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    NEED(n >= 1 ? c : NULL);
+    return MAKE(_RefineBody, span(p, c, n), ident(p, c[0]), of(c, n, Expr_T));
+}
+
+static PyObject *
+b_refined_inline(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    NEED(n >= 3 && Py_IS_TYPE(c[2], classes[C__RefineBody]) ? c : NULL);
+    PyObject *parts = FIELD(c[2], _RefineBody, 2);
+    NEED(PyTuple_GET_SIZE(parts) ? c : NULL);
+    PyObject *pred = newref(PyTuple_GET_ITEM(parts, 0));
+    for (Py_ssize_t i = 1; pred != NULL && i < PyTuple_GET_SIZE(parts); i++) {
+        PyObject *part = PyTuple_GET_ITEM(parts, i);
+        PyObject *next = MAKE(Binary, join(p, pred, part), newref(op_text[TK_ANDAND]), newref(pred), newref(part));
+        Py_DECREF(pred);
+        pred = next;
+    }
+    NEED(pred);
+    return MAKE(RefinedType, span(p, c, n), newref(c[0]), newref(FIELD(c[2], _RefineBody, 1)), pred,
+                newref(form_inline), newref(parts), newref(Py_False));
+}
+
+/* `variant`, `variant_tuple`, `variant_record`: which of payload / fields to fill. */
+static PyObject *
+variant(Parse *p, PyObject **c, Py_ssize_t n, int payload, int fields)
+{
+    PyObject *name = first_tok(c, n, -1);
+    NEED(name);
+    return MAKE(Variant, span(p, c, n), of(c, n, Attribute_T), ident(p, name),
+                payload ? of(c, n, TypeExpr_T) : newref(Py_None),
+                fields ? of(c, n, classes[C_FieldDecl]) : newref(Py_None));
+}
+
+static PyObject *b_variant(Parse *p, PyObject **c, Py_ssize_t n) { return variant(p, c, n, 0, 0); }
+static PyObject *b_variant_tuple(Parse *p, PyObject **c, Py_ssize_t n) { return variant(p, c, n, 1, 0); }
+static PyObject *b_variant_record(Parse *p, PyObject **c, Py_ssize_t n) { return variant(p, c, n, 0, 1); }
+
+static PyObject *
+b_sum_type(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    NEED(n >= 1 ? c : NULL);
+    return MAKE(SumType, span(p, c, n), of(c, n, classes[C_Variant]), boolean(tok_is(c[0], TK_PIPE)));
+}
+
+static PyObject *
+b_record_type(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    return MAKE(RecordType, span(p, c, n), of(c, n, classes[C_FieldDecl]));
+}
+
+static PyObject *
+b_context_decl(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    PyObject *name = first_tok(c, n, TK_IDENT);
+    NEED(name);
+    PyObject *gen = first_of(c, n, classes[C__Generics]);
+    return MAKE(ContextDecl, span(p, c, n), of(c, n, Attribute_T), newref(vis(c, n)), ident(p, name),
+                gen ? newref(FIELD(gen, _Generics, 1)) : empty_tuple(), of(c, n, Item_T),
+                boolean(has(c, n, TK_ASYNC)));
+}
+
+static PyObject *
+b_self_param(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    return MAKE(SelfParam, span(p, c, n), boolean(has(c, n, TK_AMP)), boolean(has(c, n, TK_MUT)));
+}
+
+static PyObject *
+b_implement_block(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    PyObject *gen = first_of(c, n, classes[C__Generics]);
+    PyObject *where = first_of(c, n, classes[C__Where]);
+    PyObject *types = of(c, n, TypeExpr_T);
+    NEED(types);
+    int has_for = has(c, n, TK_FOR);
+    if (PyTuple_GET_SIZE(types) < (has_for ? 2 : 1)) {
+        Py_DECREF(types);
+        return NULL;
+    }
+    PyObject *proto = has_for ? PyTuple_GET_ITEM(types, 0) : Py_None;
+    PyObject *target = PyTuple_GET_ITEM(types, has_for ? 1 : 0);
+    PyObject *r = MAKE(ImplementBlock, span(p, c, n), of(c, n, Attribute_T),
+                       gen ? newref(FIELD(gen, _Generics, 1)) : empty_tuple(), newref(proto), newref(target),
+                       where ? newref(FIELD(where, _Where, 1)) : empty_tuple(), of(c, n, Item_T));
+    Py_DECREF(types);
+    return r;
+}
+
+static PyObject *
+b_ref_type(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    NEED(n >= 1 ? c : NULL);
+    return MAKE(RefType, span(p, c, n), boolean(has(c, n, TK_MUT)), newref(c[n - 1]));
+}
+
+static PyObject *
+b_using_entry(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    PyObject *context = first_of(c, n, TypeExpr_T);
+    NEED(context);
+    PyObject *alias = after(c, n, TK_AS);
+    return MAKE(UsingEntry, span(p, c, n), newref(context), boolean(has(c, n, TK_BANG)),
+                alias != Py_None ? ident(p, alias) : newref(Py_None), newref(Py_None),
+                newref(after(c, n, TK_IF)));
+}
+
+static PyObject *
+b_using_clause(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    return MAKE(UsingClause, span(p, c, n), of(c, n, classes[C_UsingEntry]), boolean(has(c, n, TK_LSQB)));
+}
+
+/* `_expr_path`: a Name/Field chain as a Path (new reference), or NULL. */
+static PyObject *
+expr_path(PyObject *e)
+{
+    PyObject *segs = PyList_New(0);
+    NEED(segs);
+    PyObject *x = e;
+    while (Py_IS_TYPE(x, classes[C_Field]) && FIELD(x, Field, 3) == Py_False) {
+        if (PyList_Append(segs, FIELD(x, Field, 2)) < 0)
+            goto fail;
+        x = FIELD(x, Field, 1);
+    }
+    if (!Py_IS_TYPE(x, classes[C_Name]))
+        goto fail;
+    PyObject *id = MAKE(Ident, newref(FIELD(x, Name, 0)), newref(FIELD(x, Name, 1)));
+    if (id == NULL || PyList_Append(segs, id) < 0) {
+        Py_XDECREF(id);
+        goto fail;
+    }
+    Py_DECREF(id);
+    if (PyList_Reverse(segs) < 0)
+        goto fail;
+    PyObject *path = MAKE(Path, newref(span_attr(e)), PyList_AsTuple(segs));
+    Py_DECREF(segs);
+    return path;
+fail:
+    Py_DECREF(segs);
+    return NULL;
+}
+
+static PyObject *
+b_record_lit(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    NEED(n >= 1 && node(c[0]) ? c : NULL);
+    PyObject *path = expr_path(c[0]);
+    NEED(path);                 /* the Python method reports it */
+    PyObject *base = first_of(c, n, classes[C__RecordBase]);
+    return MAKE(RecordLit, span(p, c, n), path, of(c, n, classes[C_FieldInit]),
+                newref(base ? FIELD(base, _RecordBase, 1) : Py_None));
+}
+
 const char *const native_builder_names[] = {
     "name", "path_type", "path", "pat_path", "number", "string", "path_pat", "binseq",
     "call_args", "let_stmt", "method_call", "call", "field", "expr_stmt", "blocklike_stmt",
     "block", "body_block", "field_init", "await_expr", "try_expr", "paren", "unary", "array",
     "if_expr", "while_expr", "match_expr", "guard", "match_arm", "last_arm", "ident_pat",
     "variant_pat", "closure_param", "closure", "param", "field_decl",
+    "fn_decl", "type_decl", "implicit_cmp", "refine_pred", "refine_body", "refine_body_named",
+    "refined_inline", "variant", "variant_tuple", "variant_record", "sum_type", "record_type",
+    "context_decl", "self_param", "implement_block", "ref_type", "using_entry", "using_clause",
+    "record_lit",
 };
 const NativeBuilder native_builders[] = {
     b_name, b_path_type, b_path, b_path, b_number, b_string, b_path_pat, b_binseq,
@@ -842,6 +1157,10 @@ const NativeBuilder native_builders[] = {
     b_block, b_block, b_field_init, b_await_expr, b_try_expr, b_paren, b_unary, b_array,
     b_if_expr, b_while_expr, b_match_expr, b_guard, b_arm, b_arm, b_ident_pat,
     b_variant_pat, b_closure_param, b_closure, b_param, b_field_decl,
+    b_fn_decl, b_type_decl, b_implicit_cmp, b_refine_pred, b_refine_body, b_refine_body_named,
+    b_refined_inline, b_variant, b_variant_tuple, b_variant_record, b_sum_type, b_record_type,
+    b_context_decl, b_self_param, b_implement_block, b_ref_type, b_using_entry, b_using_clause,
+    b_record_lit,
 };
 const int n_native_builders = (int)(sizeof native_builders / sizeof native_builders[0]);
 
@@ -930,6 +1249,11 @@ nodes_bind(PyObject *spec)
     }
     is_precedence = (int)PyLong_AsLong(isp);
     if (str_if == NULL && (str_if = PyUnicode_InternFromString("if")) == NULL)
+        return BAIL;
+    PyObject *forms = PyObject_GetAttrString(PyDict_GetItemString(spec, "ast"), "RefinementForm");
+    Py_XSETREF(form_inline, forms ? PyObject_GetAttrString(forms, "INLINE") : NULL);
+    Py_XDECREF(forms);
+    if (form_inline == NULL)
         return BAIL;
     return PyErr_Occurred() ? BAIL : OK;
 }

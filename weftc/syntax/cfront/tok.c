@@ -112,3 +112,16 @@ PyTypeObject Tok_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "A token of the C parser (internal).",
 };
+
+/* The terminal id of a Tok or of a lark Token (by its type name), else -1. */
+int
+token_type_id(Parse *p, PyObject *x)
+{
+    if (IS_TOK(x))
+        return ((Tok *)x)->type;
+    if (lark_token_type == NULL || !Py_IS_TYPE(x, (PyTypeObject *)lark_token_type))
+        return -1;
+    PyObject *name = SLOT(x, lark_slots[0]);
+    PyObject *id = name ? PyDict_GetItem(p->eng->type_ids, name) : NULL;
+    return id ? (int)PyLong_AsLong(id) : -1;
+}
