@@ -15,13 +15,16 @@ switch) keeps the Python path only.
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
+import warnings
 from array import array
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from lark import Token
-from weft.accel import native_module
 
 from weftc import source as source_module
 from weftc.syntax import ast as ast_module
@@ -30,10 +33,35 @@ from weftc.syntax import postlex
 from weftc.syntax.postlex import ParseContext
 from weftc.syntax.tables import ParserTables
 
-NO_ACTION = -(2 ** 31)
 RULE_UNIT, RULE_SPLICE, RULE_CALL = 0, 1, 2
 
-_cfront: ModuleType | None = native_module("weftc.syntax._cfront")
+
+
+def _load() -> ModuleType | None:
+    """The compiled module, or None when it is missing or `WEFT_NATIVE=off`.
+
+    (Not `weft.accel.native_module`: importing the runtime package would add
+    a quarter of a second to every `weftc` start.)
+    """
+    if os.environ.get("WEFT_NATIVE") == "off":
+        return None
+    try:
+        module = importlib.import_module("weftc.syntax._cfront")
+    except ImportError:
+        return None
+    built = Path(module.__file__ or "")
+    sources = built.with_name("cfront")
+    try:
+        stale = max(f.stat().st_mtime for f in sources.iterdir()) > built.stat().st_mtime
+    except (OSError, ValueError):
+        stale = False           # an installed wheel carries no sources
+    if stale:
+        warnings.warn(f"{built.name} is older than weftc/syntax/cfront/: rebuild it with "
+                      "`python hatch_build.py` (or `make`)", RuntimeWarning, stacklevel=2)
+    return module
+
+
+_cfront: ModuleType | None = _load()
 Bail: type[Exception] = _cfront.Bail if _cfront is not None else type("Bail", (Exception,), {})
 _bound = False
 
@@ -62,16 +90,12 @@ class NativeFront:
                 ids[sym] = len(ids)
         n_states = max(tables.actions) + 1
         n_symbols = len(ids)
-        actions = array("i", [NO_ACTION]) * (n_states * n_symbols)
-        for state, row in tables.actions.items():
-            for sym, act in row.items():
-                actions[state * n_symbols + ids[sym]] = act
         self._ids = ids
         self._start = {name: s for name, s in tables.start.items()}
         self._end = dict(tables.end)
         self.engine = _cfront.Engine({
             "n_states": n_states, "n_symbols": n_symbols,
-            "actions": actions.tobytes(),
+            "actions": tables.actions, "symbol_ids": ids,
             "rules": [_rule(shape, builder, ids) for shape in tables.rules],
             **_lexers(tables, ids, n_states),
             "type_names": tuple(sorted(ids, key=ids.__getitem__)),

@@ -44,6 +44,44 @@ spec_obj(PyObject *spec, const char *key)
     return v;
 }
 
+/* actions: {state: {symbol name: action}}, symbol_ids: {symbol name: id} (lark's
+ * table as `ParserTables` keeps it; filled here, a C loop, for start-up time). */
+static int
+fill_actions(Engine *g, PyObject *spec)
+{
+    PyObject *actions = PyDict_GetItemString(spec, "actions");
+    PyObject *ids = PyDict_GetItemString(spec, "symbol_ids");
+    if (actions == NULL || ids == NULL || !PyDict_Check(actions) || !PyDict_Check(ids)) {
+        PyErr_SetString(PyExc_ValueError, "engine spec: actions/symbol_ids");
+        return BAIL;
+    }
+    size_t cells = (size_t)g->n_states * (size_t)g->n_symbols;
+    for (size_t i = 0; i < cells; i++)
+        g->actions[i] = NO_ACTION;
+    PyObject *state, *row;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(actions, &pos, &state, &row)) {
+        long s = PyLong_AsLong(state);
+        if (s < 0 || s >= g->n_states || !PyDict_Check(row)) {
+            PyErr_SetString(PyExc_ValueError, "engine spec: bad action row");
+            return BAIL;
+        }
+        PyObject *sym, *act;
+        Py_ssize_t q = 0;
+        while (PyDict_Next(row, &q, &sym, &act)) {
+            PyObject *id = PyDict_GetItem(ids, sym);
+            long k = id ? PyLong_AsLong(id) : -1;
+            long a = PyLong_AsLong(act);
+            if (k < 0 || k >= g->n_symbols || a < INT32_MIN + 1 || a > INT32_MAX || PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "engine spec: bad action");
+                return BAIL;
+            }
+            g->actions[(size_t)s * (size_t)g->n_symbols + (size_t)k] = (int32_t)a;
+        }
+    }
+    return OK;
+}
+
 static int
 read_rule(Rule *r, PyObject *t)
 {
@@ -106,7 +144,7 @@ engine_init(Engine *g, PyObject *args, PyObject *kwds)
         PyErr_NoMemory();
         return -1;
     }
-    if (read_ints(spec, "actions", g->actions, cells * sizeof(int32_t)) < 0
+    if (fill_actions(g, spec) < 0
         || read_ints(spec, "state_lexer", g->state_lexer, (size_t)g->n_states * sizeof(int)) < 0
         || read_ints(spec, "lexer_terms", g->lexer_terms, (size_t)g->n_lexers * N_TERMINALS) < 0
         || read_ints(spec, "keyword_of", g->keyword_of, sizeof g->keyword_of) < 0)
