@@ -41,6 +41,7 @@ def test_wheel_contains_packages_and_data(wheel: Path) -> None:
     assert not any(n.startswith(("tests/", "runtime/")) for n in names)
     # the C accelerator, compiled by hatch_build.py (gcc is part of `make test`'s machine)
     assert any(n.startswith("weft/protocols/http1/_native.") and n.endswith(".so") for n in names)
+    assert any(n.startswith("weftc/syntax/_cfront.") and n.endswith(".so") for n in names)
     # the parser's LALR analysis, prebuilt so that the first weftc run need not
     assert any(n.startswith("weftc/_tables/verum-tables-") for n in names)
     assert any(n.startswith("weftc/_tables/verum-lark-") for n in names)
@@ -59,11 +60,13 @@ def test_wheel_install_parses_example(wheel: Path, tmp_path: Path) -> None:
                     "--quiet", "--no-index", str(wheel)], check=True, capture_output=True, timeout=120)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     where = subprocess.run([str(py), "-c", "import weftc, weft; print(weftc.__file__); print(weft.__file__);"
-                            "from weft.protocols.http1 import parser; print(parser.NATIVE.__file__)"],
+                            "from weft.protocols.http1 import parser; print(parser.NATIVE.__file__);"
+                            "from weftc.syntax import native; print(native._cfront.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
     assert str(env_dir) in where.splitlines()[0], where
     assert str(env_dir) in where.splitlines()[1], where
-    assert str(env_dir) in where.splitlines()[2], where  # the wheel's own compiled module
+    assert str(env_dir) in where.splitlines()[2], where  # the wheel's own compiled modules
+    assert str(env_dir) in where.splitlines()[3], where
     probe = ("from weftc.syntax import parser; e = parser._engine(); "
              "assert e._shipped_lark() is not None; "
              "assert (parser.shipped_tables_dir() / parser.tables_name(e.grammar)).is_file()")

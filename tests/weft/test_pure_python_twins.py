@@ -1,10 +1,11 @@
 """The pure-Python twins of the C accelerators pass the same suites.
 
-The C code (hatch_build.py, `weft.accel`) is what serves in a normal build,
-so the rest of the test run exercises it. This runs the HTTP/1.1, connection,
-router and server suites again with `WEFT_NATIVE=off`: the Python methods are
-the specification and the fallback on a machine without a C compiler, and
-both must keep passing the same tests.
+The C code (hatch_build.py, `weft.accel`, `weftc.syntax.native`) is what
+serves in a normal build, so the rest of the test run exercises it. This runs
+the HTTP/1.1, connection, router and server suites, and weftc's parser
+suites, again with `WEFT_NATIVE=off`: the Python code is the specification
+and the fallback on a machine without a C compiler, and both must keep
+passing the same tests.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = ["tests/weft/http1", "tests/weft/connection", "tests/weft/router", "tests/weft/server"]
+#: weftc's parser: the Python fast path is the C front end's specification
+PARSER_SUITES = ["tests/weftc/test_parser.py", "tests/weftc/test_parser_fastpath.py",
+                 "tests/weftc/test_syntax_corpus.py", "tests/weftc/test_fuzz_parser.py",
+                 "tests/weftc/test_fmt.py"]
 
 
 @pytest.mark.timeout(900)
@@ -29,5 +34,18 @@ def test_connection_suites_pass_on_the_python_twins() -> None:
     subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=60)
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
                              *SUITES], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=850)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+@pytest.mark.timeout(900)
+def test_parser_suites_pass_on_the_python_fast_path() -> None:
+    if os.environ.get("WEFT_NATIVE") == "off":
+        pytest.skip("this run already uses the Python fast path")
+    env = {**os.environ, "WEFT_NATIVE": "off"}
+    probe = "from weftc.syntax.parser import _engine; assert _engine().fast._native is None"
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                             *PARSER_SUITES], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=850)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
