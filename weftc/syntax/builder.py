@@ -955,13 +955,18 @@ class AstBuilder(Transformer):  # type: ignore[type-arg]  # lark seam: callbacks
                     and ctx.fstring_depth < 4:
                 expr = self.parse_expr(ctx, seg.expr_text, src_start + seg.expr_start)
             if expr is None:
-                ctx.warnings.append((seg_span.start - ctx.base, seg_span.end - ctx.base, "W0001",
-                                     f"f-string segment `{seg.text}` is not an expression; "
-                                     "kept as literal text (write `{{` for a literal brace)"))
+                self.literal_segment(ctx, seg_span, seg.text)
                 parts.append(ast.FStringText(seg_span, seg.text))
             else:
                 parts.append(ast.FStringExpr(seg_span, expr, seg.spec, seg.text[1:-1]))
         return tuple(parts)
+
+    @staticmethod
+    def literal_segment(ctx: ParseContext, seg_span: Span, text: str) -> None:
+        """Note (W0001) an f-string `{...}` segment kept as text: it is not an expression."""
+        ctx.warnings.append((seg_span.start - ctx.base, seg_span.end - ctx.base, "W0001",
+                             f"f-string segment `{text}` is not an expression; "
+                             "kept as literal text (write `{{` for a literal brace)"))
 
     # ------------------------------------------------------------ patterns
 

@@ -29,6 +29,7 @@ from lark import Token
 from weftc import source as source_module
 from weftc.syntax import ast as ast_module
 from weftc.syntax import builder as builder_module
+from weftc.syntax import literals
 from weftc.syntax import postlex
 from weftc.syntax.postlex import ParseContext
 from weftc.syntax.tables import ParserTables
@@ -108,6 +109,7 @@ class NativeFront:
                 "checked_ref": postlex._CHECKED_REF.match,
                 "type_modifier": postlex._TYPE_MODIFIER.match,
                 "static_mut": postlex._STATIC_MUT.match,
+                "fstring_spec": literals._SPEC.fullmatch,
             },
         })
 

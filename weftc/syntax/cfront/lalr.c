@@ -306,7 +306,12 @@ lalr_parse(Parse *p, int start, int end_state)
             goto done;
         if (go == end_state) {
             result = s.values[s.n_values - 1];
-            Py_INCREF(result);
+            /* a lone token (an `expr` parse of one token with no tree rule)
+             * leaves as the lark Token the Python loop would return */
+            if (IS_TOK(result))
+                result = tok_to_lark((Tok *)result);
+            else
+                Py_INCREF(result);
             goto done;
         }
     }

@@ -77,7 +77,10 @@
     X(_Where, "span", "preds") \
     X(_RecordBase, "span", "expr") \
     X(_RefineBody, "span", "binder", "parts") \
-    X(_Implicit, "span", "op")
+    X(_Implicit, "span", "op") \
+    X(FString, "span", "parts", "raw", "text") \
+    X(FStringText, "span", "value") \
+    X(FStringExpr, "span", "expr", "spec", "source")
 
 #define AS_ENUM(cls, ...) C_##cls,
 enum { NODE_LIST(AS_ENUM) N_CLASSES };
@@ -1140,6 +1143,191 @@ b_record_lit(Parse *p, PyObject **c, Py_ssize_t n)
                 newref(base ? FIELD(base, _RecordBase, 1) : Py_None));
 }
 
+/* `literals._top_level_colon` over body[a, b). */
+static Py_ssize_t
+top_level_colon(Parse *p, Py_ssize_t a, Py_ssize_t b)
+{
+    int depth = 0, quote = 0;
+    for (Py_ssize_t k = a; k < b; k++) {
+        Py_UCS4 ch = CH(p, k);
+        if (ch == '"')
+            quote = !quote;
+        else if (quote)
+            continue;
+        else if (ch == '(' || ch == '[' || ch == '{')
+            depth++;
+        else if (ch == ')' || ch == ']' || ch == '}')
+            depth--;
+        else if (ch == ':' && depth == 0)
+            return k;
+    }
+    return -1;
+}
+
+/* A span inside a one-line token: characters [a, b) after its start (`_sub_span`). */
+static PyObject *
+sub_span(PyObject *tok_span, Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t start = PyLong_AsSsize_t(SPAN_FIELD(tok_span, 1));
+    Py_ssize_t line = PyLong_AsSsize_t(SPAN_FIELD(tok_span, 3));
+    Py_ssize_t col = PyLong_AsSsize_t(SPAN_FIELD(tok_span, 4));
+    return MAKE(Span, newref(SPAN_FIELD(tok_span, 0)), num(start + a), num(start + b), num(line),
+                num(col + a), num(line), num(col + b));
+}
+
+/* The file offset `rel` characters after a token's start (new int). */
+static PyObject *
+tok_start_abs(Parse *p, PyObject *tok_span, Py_ssize_t rel)
+{
+    return num(PyLong_AsSsize_t(SPAN_FIELD(tok_span, 1)) + rel);
+}
+
+/* One `{...}` segment of an f-string: body[i, j) in the text, `closed` if it ends with `}`. */
+static PyObject *
+fstring_expr(Parse *p, PyObject *tok_span, Py_ssize_t body, Py_ssize_t i, Py_ssize_t j, int closed,
+             int depth_ok)
+{
+    Py_ssize_t tok_start = body - 2;            /* the `f"` */
+    PyObject *sp = sub_span(tok_span, i - tok_start, j - tok_start);
+    NEED(sp);
+    Py_ssize_t inner_end = closed ? j - 1 : j;
+    Py_ssize_t expr_end = inner_end;
+    PyObject *spec = Py_None;
+    Py_ssize_t colon = top_level_colon(p, i + 1, inner_end);
+    Py_INCREF(spec);
+    if (colon >= 0) {
+        PyObject *cand = PyUnicode_Substring(p->text, colon + 1, inner_end);
+        PyObject *m = cand ? PyObject_CallOneArg(PyDict_GetItemString(p->eng->regexes, "fstring_spec"), cand)
+                           : NULL;
+        if (m == NULL) {
+            Py_XDECREF(cand);
+            Py_DECREF(spec);
+            Py_DECREF(sp);
+            return NULL;
+        }
+        if (m != Py_None) {
+            Py_SETREF(spec, cand);
+            expr_end = colon;
+        }
+        else
+            Py_DECREF(cand);
+        Py_DECREF(m);
+    }
+    int blank = 1;
+    for (Py_ssize_t k = i + 1; blank && k < expr_end; k++)
+        blank = Py_UNICODE_ISSPACE(CH(p, k));
+    PyObject *expr = Py_None;
+    Py_INCREF(expr);
+    PyObject *parse_expr = PyObject_GetAttrString(p->eng->builder, "parse_expr");
+    if (parse_expr == NULL)
+        goto fail;
+    if (closed && !blank && parse_expr != Py_None && depth_ok) {
+        PyObject *expr_text = PyUnicode_Substring(p->text, i + 1, expr_end);
+        PyObject *offset = expr_text ? tok_start_abs(p, tok_span, i + 1 - tok_start) : NULL;
+        Py_SETREF(expr, expr_text && offset
+                  ? PyObject_CallFunctionObjArgs(parse_expr, p->ctx, expr_text, offset, NULL) : NULL);
+        Py_XDECREF(expr_text);
+        Py_XDECREF(offset);
+        if (expr == NULL) {
+            Py_DECREF(parse_expr);
+            goto fail;
+        }
+    }
+    Py_DECREF(parse_expr);
+    if (expr == Py_None) {
+        Py_DECREF(expr);
+        Py_DECREF(spec);
+        PyObject *text = PyUnicode_Substring(p->text, i, j);
+        PyObject *r = text ? PyObject_CallMethod(p->eng->builder, "literal_segment", "OOO", p->ctx, sp, text)
+                           : NULL;
+        Py_XDECREF(r);
+        if (r == NULL) {
+            Py_XDECREF(text);
+            Py_DECREF(sp);
+            return NULL;
+        }
+        return MAKE(FStringText, sp, text);
+    }
+    return MAKE(FStringExpr, sp, expr, spec, PyUnicode_Substring(p->text, i + 1, j - 1));
+fail:
+    Py_DECREF(expr);
+    Py_DECREF(spec);
+    Py_DECREF(sp);
+    return NULL;
+}
+
+/* `fstring` for `f"..."` without backslashes (`split_fstring` + `_interpolate`);
+ * raw f-strings and escapes stay with the Python method. */
+static PyObject *
+b_fstring(Parse *p, PyObject **c, Py_ssize_t n)
+{
+    NEED(n == 1 && tok_is(c[0], TK_FSTRING) ? c : NULL);
+    Tok *t = (Tok *)c[0];
+    Py_ssize_t body = t->start + 2, end = t->end - 1;
+    for (Py_ssize_t k = body; k < end; k++)
+        NEED(CH(p, k) != '\\' ? c : NULL);
+    PyObject *depth_obj = PyObject_GetAttrString(p->ctx, "fstring_depth");
+    NEED(depth_obj);
+    long depth = PyLong_AsLong(depth_obj);
+    Py_DECREF(depth_obj);
+    PyObject *tok_span = tspan(p, t);
+    PyObject *parts = PyList_New(0);
+    Py_UCS4 *buf = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)(end - body + 1));
+    PyObject *result = NULL;
+    if (tok_span == NULL || parts == NULL || buf == NULL)
+        goto done;
+    Py_ssize_t nbuf = 0, text_start = body, i = body;
+    while (i <= end) {
+        Py_UCS4 ch = i < end ? CH(p, i) : 0;
+        if (i < end && (ch == '{' || ch == '}') && i + 1 < end && CH(p, i + 1) == ch) {
+            buf[nbuf++] = ch;
+            i += 2;
+            continue;
+        }
+        if (i < end && ch != '{') {
+            buf[nbuf++] = ch;
+            i++;
+            continue;
+        }
+        if (nbuf) {             /* flush the text before `{` (or the end) */
+            PyObject *sp = sub_span(tok_span, text_start - t->start, i - t->start);
+            PyObject *part = MAKE(FStringText, sp,
+                                  PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, nbuf));
+            if (part == NULL || PyList_Append(parts, part) < 0) {
+                Py_XDECREF(part);
+                goto done;
+            }
+            Py_DECREF(part);
+            nbuf = 0;
+        }
+        if (i >= end)
+            break;
+        int level = 1;
+        Py_ssize_t j = i + 1;
+        while (j < end && level) {
+            Py_UCS4 cj = CH(p, j);
+            level += cj == '{' ? 1 : cj == '}' ? -1 : 0;
+            j++;
+        }
+        PyObject *part = fstring_expr(p, tok_span, body, i, j, level == 0, depth < 4);
+        if (part == NULL || PyList_Append(parts, part) < 0) {
+            Py_XDECREF(part);
+            goto done;
+        }
+        Py_DECREF(part);
+        i = j;
+        text_start = i;
+    }
+    result = MAKE(FString, newref(tok_span), PyList_AsTuple(parts), newref(Py_False), value_of(c[0]));
+done:
+    if (result == NULL && !PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "f-string build failed");   /* no Python retry: notes may be made */
+    Py_XDECREF(tok_span);
+    Py_XDECREF(parts);
+    PyMem_Free(buf);
+    return result;
+}
+
 const char *const native_builder_names[] = {
     "name", "path_type", "path", "pat_path", "number", "string", "path_pat", "binseq",
     "call_args", "let_stmt", "method_call", "call", "field", "expr_stmt", "blocklike_stmt",
@@ -1149,7 +1337,7 @@ const char *const native_builder_names[] = {
     "fn_decl", "type_decl", "implicit_cmp", "refine_pred", "refine_body", "refine_body_named",
     "refined_inline", "variant", "variant_tuple", "variant_record", "sum_type", "record_type",
     "context_decl", "self_param", "implement_block", "ref_type", "using_entry", "using_clause",
-    "record_lit",
+    "record_lit", "fstring",
 };
 const NativeBuilder native_builders[] = {
     b_name, b_path_type, b_path, b_path, b_number, b_string, b_path_pat, b_binseq,
@@ -1160,7 +1348,7 @@ const NativeBuilder native_builders[] = {
     b_fn_decl, b_type_decl, b_implicit_cmp, b_refine_pred, b_refine_body, b_refine_body_named,
     b_refined_inline, b_variant, b_variant_tuple, b_variant_record, b_sum_type, b_record_type,
     b_context_decl, b_self_param, b_implement_block, b_ref_type, b_using_entry, b_using_clause,
-    b_record_lit,
+    b_record_lit, b_fstring,
 };
 const int n_native_builders = (int)(sizeof native_builders / sizeof native_builders[0]);
 
