@@ -29,8 +29,7 @@ from lark import Token
 from weftc import source as source_module
 from weftc.syntax import ast as ast_module
 from weftc.syntax import builder as builder_module
-from weftc.syntax import literals
-from weftc.syntax import postlex
+from weftc.syntax import literals, postlex
 from weftc.syntax.postlex import ParseContext
 from weftc.syntax.tables import ParserTables
 
