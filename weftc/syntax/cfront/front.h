@@ -143,6 +143,7 @@ int lex_next(Parse *p, Tok *t);
 int postlex_feed(Parse *p, Tok *t, Tok **split);
 int postlex_init(Parse *p);
 void postlex_free(Parse *p);
+PyObject *postlex_word_lists(void);
 /* nodes.c */
 int nodes_bind(PyObject *spec);
 typedef PyObject *(*NativeBuilder)(Parse *p, PyObject **c, Py_ssize_t n);

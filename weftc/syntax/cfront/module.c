@@ -302,8 +302,16 @@ bind(PyObject *self, PyObject *spec)
     Py_RETURN_NONE;
 }
 
+static PyObject *
+word_lists(PyObject *self, PyObject *unused)
+{
+    return postlex_word_lists();
+}
+
 static PyMethodDef module_methods[] = {
     {"bind", bind, METH_O, "bind(spec): give the C builders their classes and operator tables"},
+    {"word_lists", word_lists, METH_NOARGS,
+     "word_lists(): the post-lexer's special and reserved words as the C code has them (for tests)"},
     {NULL, NULL, 0, NULL},
 };
 

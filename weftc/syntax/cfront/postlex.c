@@ -120,6 +120,13 @@ is_stmt_boundary(int t)
         || t == TK_FATARROW || t == TK_EQUAL || t == TK_LPAR || t == TK_COMMA;
 }
 
+/* postlex.RESERVED: a reserved word is its keyword anywhere but after `.`. */
+static const int reserved_words[] = {
+    TK_LET, TK_FN, TK_IS, TK_TYPE, TK_MATCH, TK_MOUNT, TK_WHERE, TK_IF, TK_ELSE, TK_WHILE, TK_FOR,
+    TK_LOOP, TK_BREAK, TK_CONTINUE, TK_RETURN, TK_MUT, TK_CONST, TK_STATIC, TK_PURE, TK_IMPLEMENT,
+    TK_PROTOCOL, TK_MODULE, TK_ASYNC, TK_AWAIT, TK_AS, TK_IN, TK_TRUE, TK_FALSE, TK_PUBLIC, TK_PUB,
+    TK_USING, TK_CONTEXT, TK_PROVIDE, TK_UNSAFE, TK_EXTENDS};
+
 /* The word class of an identifier (postlex._BLOCK_WORDS/_PREFIX_WORDS/_ITEM_WORDS), 0 if none. */
 enum { W_NONE, W_BLOCK, W_PREFIX, W_ITEM };
 static const struct { const char *word; int cls; } special_words[] = {
@@ -131,12 +138,45 @@ static const struct { const char *word; int cls; } special_words[] = {
     {"affine", W_ITEM}, {"linear", W_ITEM}, {"active", W_ITEM},
 };
 
+/* {"block": [...], "prefix": [...], "item": [...], "reserved": [type ids]}: the word
+ * lists, for the test that compares them with postlex.py's. */
+PyObject *
+postlex_word_lists(void)
+{
+    PyObject *out = PyDict_New();
+    PyObject *reserved = PyList_New(0);
+    for (size_t r = 0; reserved != NULL && r < sizeof reserved_words / sizeof reserved_words[0]; r++) {
+        PyObject *id = PyLong_FromLong(reserved_words[r]);
+        if (id == NULL || PyList_Append(reserved, id) < 0)
+            Py_CLEAR(reserved);
+        Py_XDECREF(id);
+    }
+    if (out != NULL && (reserved == NULL || PyDict_SetItemString(out, "reserved", reserved) < 0))
+        Py_CLEAR(out);
+    Py_XDECREF(reserved);
+    static const char *const keys[] = {NULL, "block", "prefix", "item"};
+    for (int cls = W_BLOCK; out != NULL && cls <= W_ITEM; cls++) {
+        PyObject *words = PyList_New(0);
+        for (size_t k = 0; words != NULL && k < sizeof special_words / sizeof special_words[0]; k++) {
+            PyObject *w = special_words[k].cls == cls ? PyUnicode_FromString(special_words[k].word) : NULL;
+            if (w != NULL && PyList_Append(words, w) < 0)
+                Py_CLEAR(words);
+            Py_XDECREF(w);
+        }
+        if (words == NULL || PyDict_SetItemString(out, keys[cls], words) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(words);
+    }
+    return out;
+}
+
 static int
 text_is(Parse *p, Tok *t, const char *w)
 {
-    Py_ssize_t len = (Py_ssize_t)strlen(w);
-    if (t->end - t->start != len)
-        return 0;
+    Py_ssize_t len = t->end - t->start;
+    if (len < 3 || len > 8 || CH(p, t->start) != (Py_UCS4)(unsigned char)w[0]
+        || (Py_ssize_t)strlen(w) != len)
+        return 0;               /* the special words are 3 to 8 letters long */
     for (Py_ssize_t j = 0; j < len; j++)
         if (CH(p, t->start + j) != (Py_UCS4)(unsigned char)w[j])
             return 0;
@@ -214,11 +254,6 @@ postlex_feed(Parse *p, Tok *tok, Tok **split)
     *split = NULL;
     if (t == TK_IDENT && pt != TK_DOT && pt != TK_OPTDOT) {
         /* RESERVED: a reserved word is its keyword anywhere but after `.` */
-        static const int reserved[] = {
-            TK_LET, TK_FN, TK_IS, TK_TYPE, TK_MATCH, TK_MOUNT, TK_WHERE, TK_IF, TK_ELSE, TK_WHILE, TK_FOR,
-            TK_LOOP, TK_BREAK, TK_CONTINUE, TK_RETURN, TK_MUT, TK_CONST, TK_STATIC, TK_PURE, TK_IMPLEMENT,
-            TK_PROTOCOL, TK_MODULE, TK_ASYNC, TK_AWAIT, TK_AS, TK_IN, TK_TRUE, TK_FALSE, TK_PUBLIC, TK_PUB,
-            TK_USING, TK_CONTEXT, TK_PROVIDE, TK_UNSAFE, TK_EXTENDS};
         Engine *g = p->eng;
         for (int k = 0; k < g->n_keywords; k++) {
             if (g->keywords[k].len != te - ts)
@@ -228,9 +263,9 @@ postlex_feed(Parse *p, Tok *tok, Tok **split)
                 j++;
             if (j < te - ts)
                 continue;
-            for (size_t r = 0; r < sizeof reserved / sizeof reserved[0]; r++)
-                if (reserved[r] == g->keywords[k].type) {
-                    t = tok->type = reserved[r];
+            for (size_t r = 0; r < sizeof reserved_words / sizeof reserved_words[0]; r++)
+                if (reserved_words[r] == g->keywords[k].type) {
+                    t = tok->type = reserved_words[r];
                     break;
                 }
             break;
