@@ -92,6 +92,14 @@ typedef struct {
 #define RULE_CALL 2
 #define NO_ACTION INT32_MIN
 
+/* The Python regexes the C code calls (their `match`/`fullmatch`), by index. */
+#define RX_LIST(X) X(STRUCT_BODY, "struct_body") X(BODY_START, "body_start") \
+    X(CHECKED_REF, "checked_ref") X(TYPE_MODIFIER, "type_modifier") X(STATIC_MUT, "static_mut") \
+    X(FSTRING_SPEC, "fstring_spec")
+#define AS_RX(id, name) RX_##id,
+enum { RX_LIST(AS_RX) RX_COUNT };
+#undef AS_RX
+
 /* The compiled tables, shared by every parse (an `Engine` object). */
 typedef struct {
     PyObject_HEAD
@@ -109,6 +117,7 @@ typedef struct {
     PyObject *type_ids;      /* dict: terminal name -> id */
     PyObject *builder;       /* the AstBuilder (for `contexts`) */
     PyObject *regexes;       /* dict of the post-lexer's compiled patterns, by name */
+    PyObject *rx[RX_COUNT];  /* the same, by RX_* index (borrowed from `regexes`) */
 } Engine;
 
 /* One parse in progress. */

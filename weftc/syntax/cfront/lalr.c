@@ -98,13 +98,13 @@ kids_free(Kids *k)
 
 /* The kids as a Python list for a Python builder method (lark Tokens for tokens). */
 static PyObject *
-kids_list(Kids *k, int lark_tokens)
+kids_list(PyObject **items, Py_ssize_t n, int lark_tokens)
 {
-    PyObject *list = PyList_New(k->n);
+    PyObject *list = PyList_New(n);
     if (list == NULL)
         return NULL;
-    for (Py_ssize_t i = 0; i < k->n; i++) {
-        PyObject *v = k->items[i];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = items[i];
         if (lark_tokens && IS_TOK(v)) {
             v = tok_to_lark((Tok *)v);
             if (v == NULL) {
@@ -119,6 +119,30 @@ kids_list(Kids *k, int lark_tokens)
     return list;
 }
 
+/* The value of rule `r` from the kept children `kids` (borrowed); new reference or NULL. */
+static PyObject *
+build(Parse *p, Rule *r, PyObject **kids, Py_ssize_t n)
+{
+    if (r->expand1 && n == 1) {
+        Py_INCREF(kids[0]);
+        return kids[0];
+    }
+    if (r->method == NULL)
+        return kids_list(kids, n, 0);
+    if (r->native >= 0) {
+        PyObject *value = native_builders[r->native](p, kids, n);
+        if (value != NULL || PyErr_Occurred())
+            return value;
+        /* NULL without an error: the C builder leaves this one to the Python method */
+    }
+    PyObject *list = kids_list(kids, n, 1);
+    if (list == NULL)
+        return NULL;
+    PyObject *value = PyObject_CallOneArg(r->method, list);
+    Py_DECREF(list);
+    return value;
+}
+
 /* One reduction by `rule`: pops its children, pushes its value. */
 static int
 reduce(Parse *p, Stacks *s, Rule *r)
@@ -128,24 +152,24 @@ reduce(Parse *p, Stacks *s, Rule *r)
         return OK;
     }
     PyObject **c = s->values + s->n_values - r->size;
-    Kids k;
-    k.items = k.small;
-    k.n = 0;
-    k.cap = 16;
     PyObject *value = NULL;
-    int status = OK;
-    if (!r->filtered) {
-        for (int i = 0; i < r->size && status == OK; i++)
-            status = kids_add(&k, c[i]);
-    }
+    if (!r->filtered)           /* the children as they are on the stack */
+        value = build(p, r, c, r->size);
     else {
+        Kids k;
+        k.items = k.small;
+        k.n = 0;
+        k.cap = 16;
+        int status = OK;
         for (int j = 0; j < r->n_include && status == OK; j++) {
             int *inc = r->include + 3 * j;
             for (int q = 0; q < inc[2] && status == OK; q++)
                 status = kids_add(&k, Py_None);
             PyObject *v = c[inc[0]];
+            if (status != OK)
+                break;
             if (!inc[1])
-                status = status == OK ? kids_add(&k, v) : status;
+                status = kids_add(&k, v);
             else if (!PyList_CheckExact(v))
                 status = BAIL;
             else
@@ -154,26 +178,10 @@ reduce(Parse *p, Stacks *s, Rule *r)
         }
         for (int q = 0; q < r->trailing && status == OK; q++)
             status = kids_add(&k, Py_None);
+        if (status == OK)
+            value = build(p, r, k.items, k.n);
+        kids_free(&k);
     }
-    if (status == OK) {
-        if (r->expand1 && k.n == 1) {
-            value = k.items[0];
-            Py_INCREF(value);
-        }
-        else if (r->method == NULL)
-            value = kids_list(&k, 0);
-        else if (r->native >= 0
-                 && ((value = native_builders[r->native](p, k.items, k.n)) != NULL || PyErr_Occurred()))
-            ;   /* built in C, or failed; NULL without an error: the Python method decides */
-        else {
-            PyObject *list = kids_list(&k, 1);
-            if (list != NULL) {
-                value = PyObject_CallOneArg(r->method, list);
-                Py_DECREF(list);
-            }
-        }
-    }
-    kids_free(&k);
     for (int i = 0; i < r->size; i++)
         Py_DECREF(c[i]);
     s->n_values -= r->size;

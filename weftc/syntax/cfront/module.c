@@ -206,6 +206,16 @@ engine_init(Engine *g, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_ValueError, "engine spec: names");
         return -1;
     }
+    static const char *const rx_names[] = {
+#define AS_NAME(id, name) name,
+        RX_LIST(AS_NAME)
+#undef AS_NAME
+    };
+    for (int i = 0; i < RX_COUNT; i++)
+        if ((g->rx[i] = PyDict_GetItemString(g->regexes, rx_names[i])) == NULL) {
+            PyErr_Format(PyExc_KeyError, "engine spec: regex %s", rx_names[i]);
+            return -1;
+        }
     return 0;
 }
 

@@ -1197,7 +1197,7 @@ fstring_expr(Parse *p, PyObject *tok_span, Py_ssize_t body, Py_ssize_t i, Py_ssi
     Py_INCREF(spec);
     if (colon >= 0) {
         PyObject *cand = PyUnicode_Substring(p->text, colon + 1, inner_end);
-        PyObject *m = cand ? PyObject_CallOneArg(PyDict_GetItemString(p->eng->regexes, "fstring_spec"), cand)
+        PyObject *m = cand ? PyObject_CallOneArg(p->eng->rx[RX_FSTRING_SPEC], cand)
                            : NULL;
         if (m == NULL) {
             Py_XDECREF(cand);

@@ -47,12 +47,9 @@ postlex_free(Parse *p)
 
 /* `pattern.match(text, at) is not None` for one of the post-lexer's regexes. */
 static int
-regex_matches(Parse *p, const char *name, Py_ssize_t at)
+regex_matches(Parse *p, int rx, Py_ssize_t at)
 {
-    PyObject *match = PyDict_GetItemString(p->eng->regexes, name);
-    if (match == NULL)
-        return BAIL;
-    PyObject *m = PyObject_CallFunction(match, "On", p->text, at);
+    PyObject *m = PyObject_CallFunction(p->eng->rx[rx], "On", p->text, at);
     if (m == NULL)
         return BAIL;
     int found = m != Py_None;
@@ -284,7 +281,7 @@ postlex_feed(Parse *p, Tok *tok, Tok **split)
         if (p->n_heads && TOP_HEAD[0] == depth && !TOP_HEAD[1]) {
             head_block = 1;
             if (TOP_HEAD[2] && pt == TK_IDENT) {
-                int m = regex_matches(p, "struct_body", te);
+                int m = regex_matches(p, RX_STRUCT_BODY, te);
                 if (m < 0)
                     return BAIL;
                 head_block = !m;
@@ -299,7 +296,7 @@ postlex_feed(Parse *p, Tok *tok, Tok **split)
             if (pt == TK_IDENT) {
                 int refine = 0;
                 if (glued) {
-                    int m = regex_matches(p, "body_start", te);
+                    int m = regex_matches(p, RX_BODY_START, te);
                     if (m < 0)
                         return BAIL;
                     refine = !m;
@@ -420,7 +417,7 @@ postlex_feed(Parse *p, Tok *tok, Tok **split)
     case TK_AMP:
     case TK_TYPE:
     case TK_STATIC: {
-        int m = regex_matches(p, t == TK_AMP ? "checked_ref" : t == TK_TYPE ? "type_modifier" : "static_mut", te);
+        int m = regex_matches(p, t == TK_AMP ? RX_CHECKED_REF : t == TK_TYPE ? RX_TYPE_MODIFIER : RX_STATIC_MUT, te);
         if (m != 0)
             return BAIL;
         break;
