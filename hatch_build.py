@@ -1,4 +1,7 @@
-"""Hatch build hook: compile weft's optional C accelerators; prebuild the parser tables.
+"""Hatch build hook: compile the optional C accelerators; prebuild the parser tables.
+
+The accelerators are the runtime's request path (`weft.*._native`) and the
+compiler's parser front end (`weftc.syntax._cfront`, several sources).
 
 Why a hook and not setuptools: the project builds with hatchling (package
 data, wheel layout); only the compile step needs setuptools' `build_ext`,
