@@ -463,18 +463,21 @@ b_path(Parse *p, PyObject **c, Py_ssize_t n)
     return MAKE(Path, span(p, c, n), segs);
 }
 
-/* `number`: plain decimal integers only; anything else needs `decode_number`. */
+/* `number`: decimal integers (`_` between digits allowed) of up to 18 digits;
+ * anything else needs `decode_number`. */
 static PyObject *
 b_number(Parse *p, PyObject **c, Py_ssize_t n)
 {
     NEED(n == 1 && IS_TOK(c[0]) ? c : NULL);
     Tok *t = (Tok *)c[0];
-    Py_ssize_t len = t->end - t->start;
-    NEED(len >= 1 && len <= 18 ? c : NULL);
+    NEED(t->end > t->start && CH(p, t->end - 1) != '_' ? c : NULL);   /* `1_` is an E0007 */
     long long v = 0;
+    int digits = 0;
     for (Py_ssize_t i = t->start; i < t->end; i++) {
         Py_UCS4 ch = CH(p, i);
-        NEED(ch >= '0' && ch <= '9' ? c : NULL);
+        if (ch == '_')
+            continue;
+        NEED(ch >= '0' && ch <= '9' && ++digits <= 18 ? c : NULL);
         v = v * 10 + (long long)(ch - '0');
     }
     return MAKE(IntLit, tspan(p, t), PyLong_FromLongLong(v), newref(Py_None), value_of(c[0]));
