@@ -25,27 +25,24 @@ PARSER_SUITES = ["tests/weftc/test_parser.py", "tests/weftc/test_parser_fastpath
                  "tests/weftc/test_fmt.py"]
 
 
-@pytest.mark.timeout(900)
-def test_connection_suites_pass_on_the_python_twins() -> None:
+def _pass_with_native_off(suites: list[str], probe: str) -> None:
+    """`probe` shows the Python code is in use; then `suites` pass with it."""
     if os.environ.get("WEFT_NATIVE") == "off":
-        pytest.skip("this run already uses the Python twins")
+        pytest.skip("this run already uses the Python code")
     env = {**os.environ, "WEFT_NATIVE": "off"}
-    probe = "from weft.connection import http1; assert http1.NATIVE is None"
-    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=60)
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=120)
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                             *SUITES], cwd=ROOT, env=env, capture_output=True, text=True,
+                             *suites], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=850)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+@pytest.mark.timeout(900)
+def test_connection_suites_pass_on_the_python_twins() -> None:
+    _pass_with_native_off(SUITES, "from weft.connection import http1; assert http1.NATIVE is None")
 
 
 @pytest.mark.timeout(900)
 def test_parser_suites_pass_on_the_python_fast_path() -> None:
-    if os.environ.get("WEFT_NATIVE") == "off":
-        pytest.skip("this run already uses the Python fast path")
-    env = {**os.environ, "WEFT_NATIVE": "off"}
-    probe = "from weftc.syntax.parser import _engine; assert _engine().fast._native is None"
-    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=120)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                             *PARSER_SUITES], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=850)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    _pass_with_native_off(PARSER_SUITES,
+                          "from weftc.syntax.parser import _engine; assert _engine().fast._native is None")

@@ -132,11 +132,11 @@ typedef struct Parse {
     /* post-lexer state */
     struct { int type; Py_ssize_t start, end; } prev, prev2;
     int *brackets;           /* bracket stack: opener types */
-    int n_brackets, cap_brackets;
+    Py_ssize_t n_brackets, cap_brackets;
     int (*heads)[3];         /* [depth, let pending, is provide] */
-    int n_heads, cap_heads;
+    Py_ssize_t n_heads, cap_heads;
     int *angles;
-    int n_angles, cap_angles;
+    Py_ssize_t n_angles, cap_angles;
     /* span context */
     PyObject *file;          /* the source's name */
     int at_origin;
@@ -145,6 +145,21 @@ typedef struct Parse {
 } Parse;
 
 #define CH(p, i) PyUnicode_READ((p)->kind, (p)->data, (i))
+
+/* Make room for one more item in a growable array (*arr of *cap items of `size` bytes). */
+static inline int
+grow(void **arr, Py_ssize_t *cap, size_t size)
+{
+    Py_ssize_t c = *cap ? *cap * 2 : 64;
+    void *n = PyMem_Realloc(*arr, (size_t)c * size);
+    if (n == NULL) {
+        PyErr_NoMemory();
+        return BAIL;
+    }
+    *arr = n;
+    *cap = c;
+    return OK;
+}
 
 /* lex.c: the next token at p->pos (ignored text skipped) into *t; TK_END at the end. */
 int lex_next(Parse *p, Tok *t);

@@ -17,16 +17,8 @@ typedef struct {
 static int
 push_state(Stacks *s, int st)
 {
-    if (s->n_states == s->cap_states) {
-        Py_ssize_t c = s->cap_states ? s->cap_states * 2 : 256;
-        int *n = PyMem_Realloc(s->states, (size_t)c * sizeof(int));
-        if (n == NULL) {
-            PyErr_NoMemory();
-            return BAIL;
-        }
-        s->states = n;
-        s->cap_states = c;
-    }
+    if (s->n_states == s->cap_states && grow((void **)&s->states, &s->cap_states, sizeof(int)) < 0)
+        return BAIL;
     s->states[s->n_states++] = st;
     return OK;
 }
@@ -35,16 +27,9 @@ push_state(Stacks *s, int st)
 static int
 push_value(Stacks *s, PyObject *v)
 {
-    if (s->n_values == s->cap_values) {
-        Py_ssize_t c = s->cap_values ? s->cap_values * 2 : 256;
-        PyObject **n = PyMem_Realloc(s->values, (size_t)c * sizeof(PyObject *));
-        if (n == NULL) {
-            Py_DECREF(v);
-            PyErr_NoMemory();
-            return BAIL;
-        }
-        s->values = n;
-        s->cap_values = c;
+    if (s->n_values == s->cap_values && grow((void **)&s->values, &s->cap_values, sizeof(PyObject *)) < 0) {
+        Py_DECREF(v);
+        return BAIL;
     }
     s->values[s->n_values++] = v;
     return OK;

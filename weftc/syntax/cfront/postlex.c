@@ -12,20 +12,6 @@
 
 #define MAX_NESTING 256
 
-static int
-grow(void **arr, int *cap, size_t item)
-{
-    int c = *cap ? *cap * 2 : 32;
-    void *n = PyMem_Realloc(*arr, (size_t)c * item);
-    if (n == NULL) {
-        PyErr_NoMemory();
-        return BAIL;
-    }
-    *arr = n;
-    *cap = c;
-    return OK;
-}
-
 int
 postlex_init(Parse *p)
 {
@@ -247,7 +233,7 @@ postlex_feed(Parse *p, Tok *tok, Tok **split)
     int t = tok->type;
     int pt = p->prev.type, p2t = p->prev2.type;
     Py_ssize_t ts = tok->start, te = tok->end;
-    int depth = p->n_brackets;
+    int depth = (int)p->n_brackets;
     *split = NULL;
     if (t == TK_IDENT && pt != TK_DOT && pt != TK_OPTDOT) {
         /* RESERVED: a reserved word is its keyword anywhere but after `.` */
@@ -324,7 +310,7 @@ postlex_feed(Parse *p, Tok *tok, Tok **split)
         Py_UCS4 want = t == TK_RPAR ? ')' : t == TK_RSQB ? ']' : '}';
         if (!p->n_brackets || closer_of(p->brackets[p->n_brackets - 1]) != want)
             return BAIL;        /* E0006 */
-        depth = --p->n_brackets;
+        depth = (int)--p->n_brackets;
         while (p->n_angles && p->angles[p->n_angles - 1] > depth)
             p->n_angles--;
         while (p->n_heads && TOP_HEAD[0] > depth)
