@@ -9,6 +9,7 @@ when one side changes without the other.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -69,3 +70,14 @@ def test_an_unbuilt_engine_refuses_to_parse() -> None:
     engine = _cfront().Engine.__new__(_cfront().Engine)
     with pytest.raises(ValueError):
         engine.parse(None, "", "f", 0, 1, 1, 0, 0)
+
+
+def test_tables_the_c_code_does_not_know_fall_back_with_a_warning() -> None:
+    fast = _engine().fast
+    assert fast is not None
+    tables = fast._tables
+    actions = dict(tables.actions)
+    actions[0] = {**actions[0], "NEW_TERMINAL": 1}
+    changed = dataclasses.replace(tables, actions=actions)
+    with pytest.warns(RuntimeWarning, match="NEW_TERMINAL"), pytest.raises(native.NativeUnavailable):
+        native.NativeFront(changed, _engine().builder)

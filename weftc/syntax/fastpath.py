@@ -19,6 +19,10 @@ lark's child filtering (`_rule` splicing, `[x]` placeholders, filtered
 anonymous tokens, `?rule` single-child expansion) and calls the `AstBuilder`
 method; pure unit reductions only replace the state.
 
+A C twin of this loop (`weftc.syntax.native`, docs/parser.md) runs first
+when it is built; it gives up (`Bail`) on anything it does not handle
+exactly, and this loop, its specification, then parses from the start.
+
 The fast path never reports errors. Any failure (no token matches, no table
 action, post-lexer stop, builder error) raises, and the caller re-runs the
 text through `Lark.parse`, whose exceptions the diagnostics are built from.

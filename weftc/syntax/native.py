@@ -71,11 +71,27 @@ class NativeUnavailable(Exception):
 
 
 class NativeFront:
-    """One compiled `Engine` for a `ParserTables` and an `AstBuilder`."""
+    """One compiled `Engine` for a `ParserTables` and an `AstBuilder`.
+
+    Raises `NativeUnavailable` when the module is missing or switched off,
+    and also (with a RuntimeWarning) when the C code no longer fits the
+    Python side, e.g. an AST class gained a field the C builders do not
+    fill. Parsing then stays correct, on the Python path, and the test that
+    the C engine is in use fails.
+    """
 
     def __init__(self, tables: ParserTables, builder: Any) -> None:  # Any: the AstBuilder
         if _cfront is None:
             raise NativeUnavailable("weftc.syntax._cfront is not built or is switched off")
+        try:
+            self._build(tables, builder)
+        except (NativeUnavailable, TypeError, ValueError, KeyError) as exc:
+            warnings.warn(f"weftc's C parser front end is not used: {exc}", RuntimeWarning,
+                          stacklevel=2)
+            raise NativeUnavailable(str(exc)) from exc
+
+    def _build(self, tables: ParserTables, builder: Any) -> None:
+        assert _cfront is not None
         _bind_once(tables.root[1])
         terminals: tuple[str, ...] = _cfront.TERMINALS
         ids: dict[str, int] = {name: i for i, name in enumerate(terminals)}
