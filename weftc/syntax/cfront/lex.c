@@ -5,16 +5,31 @@
  * `scan.py`). Here each common terminal is matched by a few lines of C that
  * give exactly what its regular expression gives, tried in that order per
  * first character. The rare ones (triple-quoted and tagged strings, bytes,
- * chars, lifetimes, block comments) are handed to lark's own root pattern,
- * so they need no C twin. Any character >= 0x80 outside a string or comment
- * bails: `\w` is Unicode-aware there and the C code only knows ASCII.
+ * chars, lifetimes) are handed to lark's own root pattern,
+ * so they need no C twin. Identifiers may be Unicode, as `\w` is in Python's
+ * `re`; any other character >= 0x80 outside a string or comment matches no
+ * terminal (an error, which the Python path reports).
  */
 
 #include "front.h"
 
-static inline int is_ident_start(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-static inline int is_word(Py_UCS4 c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 static inline int is_digit(Py_UCS4 c) { return c >= '0' && c <= '9'; }
+/* `[0-9a-zA-Z_]`: NUMBER's own classes are ASCII */
+static inline int is_ascii_word(Py_UCS4 c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || is_digit(c); }
+
+/* Python's `re` with str patterns: `\w` is `_` or `str.isalnum()`, `\d` is
+ * `str.isdecimal()` (what sre itself tests), so IDENT (`[^\W\d]\w*`) is these. */
+static inline int
+is_word(Py_UCS4 c)
+{
+    return c < 0x80 ? is_ascii_word(c) : Py_UNICODE_ISALNUM(c);
+}
+
+static inline int
+is_ident_start(Py_UCS4 c)
+{
+    return is_word(c) && !(c < 0x80 ? is_digit(c) : Py_UNICODE_ISDECIMAL(c));
+}
 
 /* `"(?:[^"\\\n]|\\.)*"` from the quote at i: the end, or -1. */
 static Py_ssize_t
@@ -106,7 +121,7 @@ number(Parse *p, Py_ssize_t i)
     Py_ssize_t n = p->n;
     if (CH(p, i) == '0' && i + 1 < n && (CH(p, i + 1) == 'x' || CH(p, i + 1) == 'o' || CH(p, i + 1) == 'b')) {
         i += 2;
-        while (i < n && is_word(CH(p, i)))
+        while (i < n && is_ascii_word(CH(p, i)))
             i++;
         return i;
     }
@@ -128,7 +143,7 @@ number(Parse *p, Py_ssize_t i)
             i = j;
         }
     }
-    while (i < n && is_word(CH(p, i)))
+    while (i < n && is_ascii_word(CH(p, i)))
         i++;
     return i;
 }
@@ -214,13 +229,13 @@ match_at(Parse *p, Py_ssize_t i, Py_ssize_t *end)
         Py_ssize_t e = i + 1;
         while (e < n && is_word(CH(p, e)))
             e++;
-        if (e < n && (CH(p, e) == '#' || CH(p, e) >= 0x80))
-            return e < n && CH(p, e) == '#' ? BAIL - 1 : BAIL;  /* tagged/route literal; Unicode */
+        if (e < n && CH(p, e) == '#')
+            return BAIL - 1;    /* a tagged or route literal, or the identifier alone */
         *end = e;
         return keyword(p, i, e);
     }
     if (c >= 0x80)
-        return BAIL;
+        return BAIL;            /* no terminal starts with it: an error */
     Py_ssize_t len;
     int t = operator(p, i, &len);
     if (t < 0)
