@@ -290,8 +290,8 @@ LEXER_CASES = [
     Case("ident-greek-fn", "fn π() -> Int { 3 }\n", True, True),
     Case("ident-cjk", fn("let 変数 = 1; 変数"), True, True),
     Case("ident-after-ascii", fn("let xé = 1; xé"), True, True),
-    Case("ident-with-arabic-digit", fn("let x١ = 1; x١"), True, True),
-    Case("ident-starting-with-arabic-digit", fn("let ١x = 1;"), False),
+    Case("ident-with-arabic-digit", fn("let x\u0661 = 1; x\u0661"), True, True),
+    Case("ident-starting-with-arabic-digit", fn("let \u0661x = 1;"), False),
     Case("ident-combining-mark", fn("let e\u0301 = 1;"), False),
     Case("number-then-unicode-letter", fn("let a = 1é;"), False),
     # stray characters: no terminal matches
