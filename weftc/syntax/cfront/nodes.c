@@ -111,11 +111,19 @@ static int is_precedence;               /* `_IS_PRECEDENCE` */
 static PyObject *str_if;
 static PyObject *form_inline;          /* ast.RefinementForm.INLINE */
 
-/* New node of class `cls` from new references `v` (stolen, even on failure). */
+/* New node of class `cls` from its `count` field values `v`, new references
+ * (stolen, even on failure). A NULL value fails without an error of its own. */
 static PyObject *
-make(int cls, PyObject **v)
+make(int cls, PyObject **v, size_t count)
 {
     int n = class_info[cls].n;
+    if (count != (size_t)n) {   /* a builder out of step with NODE_LIST */
+        for (size_t j = 0; j < count; j++)
+            Py_XDECREF(v[j]);
+        PyErr_Format(PyExc_SystemError, "%s takes %d fields, the C builder gave %zu",
+                     class_info[cls].name, n, count);
+        return NULL;
+    }
     for (int i = 0; i < n; i++)
         if (v[i] == NULL) {
             for (int j = 0; j < n; j++)
@@ -134,7 +142,8 @@ make(int cls, PyObject **v)
     return o;
 }
 
-#define MAKE(cls, ...) make(C_##cls, (PyObject *[]){__VA_ARGS__})
+#define MAKE(cls, ...) make(C_##cls, (PyObject *[]){__VA_ARGS__}, \
+                             sizeof((PyObject *[]){__VA_ARGS__}) / sizeof(PyObject *))
 
 static inline PyObject *newref(PyObject *o) { Py_XINCREF(o); return o; }
 static inline PyObject *boolean(int b) { return newref(b ? Py_True : Py_False); }
