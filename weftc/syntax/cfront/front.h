@@ -66,6 +66,7 @@ enum { TERMINAL_LIST(AS_ENUM) N_TERMINALS };
 typedef struct {
     PyObject_HEAD
     int type;
+    int keyword;        /* the keyword type the lexer found for this text, or -1 */
     Py_ssize_t start, end, line, col, end_line, end_col;
     PyObject *value;    /* str, or NULL until asked */
     PyObject *lark;     /* lark Token, or NULL until asked */

@@ -280,6 +280,7 @@ lex_next(Parse *p, Tok *t)
         if (type == TK_WS || type == TK_LINE_COMMENT || type == TK_BLOCK_COMMENT)
             continue;
         t->type = type;
+        t->keyword = type >= TK_FN ? type : -1;     /* keywords come last in TERMINAL_LIST */
         t->start = i;
         t->end = end;
         t->line = line;

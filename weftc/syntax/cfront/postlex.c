@@ -235,24 +235,14 @@ postlex_feed(Parse *p, Tok *tok, Tok **split)
     Py_ssize_t ts = tok->start, te = tok->end;
     int depth = (int)p->n_brackets;
     *split = NULL;
-    if (t == TK_IDENT && pt != TK_DOT && pt != TK_OPTDOT) {
-        /* RESERVED: a reserved word is its keyword anywhere but after `.` */
-        Engine *g = p->eng;
-        for (int k = 0; k < g->n_keywords; k++) {
-            if (g->keywords[k].len != te - ts)
-                continue;
-            Py_ssize_t j = 0;
-            while (j < te - ts && (Py_UCS4)(unsigned char)g->keywords[k].word[j] == CH(p, ts + j))
-                j++;
-            if (j < te - ts)
-                continue;
-            for (size_t r = 0; r < sizeof reserved_words / sizeof reserved_words[0]; r++)
-                if (reserved_words[r] == g->keywords[k].type) {
-                    t = tok->type = reserved_words[r];
-                    break;
-                }
-            break;
-        }
+    if (t == TK_IDENT && tok->keyword >= 0 && pt != TK_DOT && pt != TK_OPTDOT) {
+        /* RESERVED: a reserved word the parser state took as an identifier
+         * (the lexer's keyword, re-typed) is its keyword anywhere but after `.` */
+        for (size_t r = 0; r < sizeof reserved_words / sizeof reserved_words[0]; r++)
+            if (reserved_words[r] == tok->keyword) {
+                t = tok->type = tok->keyword;
+                break;
+            }
     }
     switch (t) {
     case TK_IDENT: {

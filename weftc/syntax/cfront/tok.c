@@ -42,6 +42,7 @@ tok_new(Parse *p)
         if (t == NULL)
             return NULL;
     }
+    t->keyword = -1;
     t->value = NULL;
     t->lark = NULL;
     t->owner = p;
