@@ -33,9 +33,6 @@ from weftc.syntax import literals, postlex
 from weftc.syntax.postlex import ParseContext
 from weftc.syntax.tables import ParserTables
 
-RULE_UNIT, RULE_SPLICE, RULE_CALL = 0, 1, 2
-
-
 
 def _load() -> ModuleType | None:
     """The compiled module, or None when it is missing or `WEFT_NATIVE=off`.
@@ -106,7 +103,6 @@ class NativeFront:
                 ids[sym] = len(ids)
         n_states = max(tables.actions) + 1
         n_symbols = len(ids)
-        self._ids = ids
         self._start = {name: s for name, s in tables.start.items()}
         self._end = dict(tables.end)
         self.engine = _cfront.Engine({
@@ -161,23 +157,26 @@ def _terminal_of(op: str, root_terminals: tuple[tuple[str, str], ...]) -> str:
 
 
 def _rule(shape: Any, builder: Any, ids: dict[str, int]) -> tuple[Any, ...]:
-    """A rule as the C reductions take it; the same choices as `fastpath._make_reduce`."""
+    """A rule as the C reductions take it; the same choices as `fastpath._make_reduce`.
+
+    (size, origin, unit, filtered, expand1, trailing, include, C builder or -1,
+    Python method, or None for a `_rule` whose children list is its value)
+    """
     size, origin, include, trailing, filtered, expand1, name = shape
     natives: tuple[str, ...] = _cfront.NATIVE_BUILDERS if _cfront is not None else ()
     flat = tuple(x for i, splice, nn in include for x in (i, int(splice), nn))
     if expand1 and size == 1 and not filtered:
-        return size, ids[origin], RULE_UNIT, False, False, 0, (), -1, None
+        return size, ids[origin], True, False, False, 0, (), -1, None
     method = getattr(builder, name, None)
     if method is None:
         if name.startswith("_"):
-            kind = RULE_SPLICE if not filtered and not expand1 else RULE_CALL
-            return size, ids[origin], kind, filtered, expand1, trailing, flat, -1, None
+            return size, ids[origin], False, filtered, expand1, trailing, flat, -1, None
         default = builder.__default__
 
         def method(kids: list[Any], _name: str = name) -> Any:
             return default(_name, kids, None)
     native = natives.index(name) if name in natives else -1
-    return size, ids[origin], RULE_CALL, filtered, expand1, trailing, flat, native, method
+    return size, ids[origin], False, filtered, expand1, trailing, flat, native, method
 
 
 def _lexers(tables: ParserTables, ids: dict[str, int], n_states: int) -> dict[str, Any]:

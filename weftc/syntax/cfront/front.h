@@ -80,17 +80,14 @@ extern PyTypeObject Tok_Type;
 typedef struct {
     int size;            /* children on the stack */
     int origin;          /* goto symbol */
-    int kind;            /* RULE_UNIT, RULE_SPLICE (keep the list), RULE_CALL */
-    int filtered, expand1, first_alias, trailing;
+    int unit;            /* a unit rule: the child's value passes through, no reduction work */
+    int filtered, expand1, trailing;
     int n_include;
     int *include;        /* n_include x (index, splice, nones before) */
     int native;          /* index into the C builders, or -1 */
     PyObject *method;    /* Python callable taking the kids list, or NULL for a splice */
 } Rule;
 
-#define RULE_UNIT 0
-#define RULE_SPLICE 1
-#define RULE_CALL 2
 #define NO_ACTION INT32_MIN
 
 /* The Python regexes the C code calls (their `match`/`fullmatch`), by index. */

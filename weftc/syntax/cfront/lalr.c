@@ -132,7 +132,7 @@ build(Parse *p, Rule *r, PyObject **kids, Py_ssize_t n)
 static int
 reduce(Parse *p, Stacks *s, Rule *r)
 {
-    if (r->kind == RULE_UNIT) {
+    if (r->unit) {
         s->n_states--;
         return OK;
     }

@@ -85,14 +85,14 @@ fill_actions(Engine *g, PyObject *spec)
 static int
 read_rule(Rule *r, PyObject *t)
 {
-    /* (size, origin, kind, filtered, expand1, trailing, include (flat), native, method) */
+    /* (size, origin, unit, filtered, expand1, trailing, include (flat), native, method or None) */
     if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 9) {
         PyErr_SetString(PyExc_ValueError, "engine spec: bad rule");
         return BAIL;
     }
     r->size = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 0));
     r->origin = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 1));
-    r->kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 2));
+    r->unit = PyObject_IsTrue(PyTuple_GET_ITEM(t, 2));
     r->filtered = PyObject_IsTrue(PyTuple_GET_ITEM(t, 3));
     r->expand1 = PyObject_IsTrue(PyTuple_GET_ITEM(t, 4));
     r->trailing = (int)PyLong_AsLong(PyTuple_GET_ITEM(t, 5));
