@@ -569,9 +569,7 @@ climb(Parse *p, PyObject **items, Py_ssize_t n)
                 if (reduce_top(p, vals, &nv, ops, &no) < 0)
                     goto done;
             PyObject *left = vals[--nv];
-            PyObject *test_span = SLOT(it, offsets[C__IsTest][0]);
             PyObject *sp = join(p, left, it);
-            (void)test_span;
             PyObject *node_ = MAKE(IsPattern, sp, newref(left), newref(SLOT(it, offsets[C__IsTest][1])),
                                    newref(SLOT(it, offsets[C__IsTest][2])));
             Py_DECREF(left);
