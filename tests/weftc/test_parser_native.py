@@ -545,6 +545,8 @@ BUILDER_CASES = [
                         "P { x: 1, .. } => 5, &mut y => 6, ref mut z => 7, n is Int => 8, 'c' => 9, "
                         "\"s\" => 10, _ if a => 11, _ where b => 12 }"), True, True),
     Case("closure-patterns", fn("let f = move |(a, b): (Int, Int), [c]| a + b; f"), True, True),
+    Case("is-tests-in-operator-chains", fn("let b = a + 1 is Some(_) && c is not None || x is Foo; b"),
+         True, True),
     Case("method-references", fn("xs |> .map(f) |> .filter<Int>(g)"), True, True),
     Case("casts-and-indexes", fn("let x = y as Int as Float; let z = a[0][1..2]; x"), True, True),
     Case("tuples-and-arrays", fn("let t = (1, \"a\", (2,)); let u = (); let a = [0; 16]; t"), True, True),
